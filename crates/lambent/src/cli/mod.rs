@@ -1,0 +1,126 @@
+//! The command line: `lambent up` runs the server; every other command is a client of the
+//! public API (SigV4-signed, like any AWS tool), friendlier than the aws CLI.
+
+mod archive;
+mod client;
+mod function;
+mod invoke;
+mod logs;
+
+pub use archive::zip_entries;
+
+use crate::config::RawConfig;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:9070";
+pub const DEFAULT_DATA_DIR: &str = ".lambent";
+/// The file in the data directory where a running server records its endpoint.
+pub const ENDPOINT_FILE: &str = "endpoint";
+
+#[derive(Debug, Parser)]
+#[command(name = "lambent", version, about = "AWS Lambda and friends, on your machine")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Up(UpArgs),
+    /// Print `export AWS_...` lines that point AWS tools at lambent.
+    Credentials(ClientArgs),
+    /// Create, list, show, update and delete functions.
+    #[command(subcommand)]
+    Function(function::FunctionCommand),
+    /// Invoke a function.
+    Invoke(invoke::InvokeArgs),
+    /// Show a function's logs.
+    Logs(logs::LogsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = DEFAULT_LISTEN)]
+    pub listen: String,
+    /// Where functions, code, logs and credentials live.
+    #[arg(long, default_value = DEFAULT_DATA_DIR)]
+    pub data_dir: PathBuf,
+    /// Deploy the example functions.
+    #[arg(long)]
+    pub examples: bool,
+    /// Account-wide concurrent executions.
+    #[arg(long, default_value_t = 1000)]
+    pub max_concurrency: u32,
+    /// Seconds an idle environment stays warm.
+    #[arg(long, default_value_t = 300)]
+    pub keep_alive: u64,
+    /// The region lambent presents itself as.
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
+}
+
+/// How a client command reaches the server.
+#[derive(Debug, Args, Clone)]
+pub struct ClientArgs {
+    /// lambent's endpoint (default: `AWS_ENDPOINT_URL`, then what the server recorded in
+    /// the data directory, then http://127.0.0.1:9070).
+    #[arg(long, global = true)]
+    pub endpoint: Option<String>,
+    /// The data directory whose credentials to use when `AWS_ACCESS_KEY_ID` is not set.
+    #[arg(long, global = true, default_value = DEFAULT_DATA_DIR)]
+    pub data_dir: PathBuf,
+}
+
+pub async fn main(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Up(args) => up(args).await,
+        Command::Credentials(args) => {
+            let c = client::Client::from_args(&args)?;
+            print!("{}", c.exports());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Function(cmd) => function::run(cmd).await,
+        Command::Invoke(args) => invoke::run(args).await,
+        Command::Logs(args) => logs::run(args).await,
+    }
+}
+
+async fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LAMBENT_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_target(false)
+        .init();
+    let config = RawConfig {
+        data_dir: args.data_dir,
+        region: args.region,
+        max_concurrency: args.max_concurrency,
+        keep_alive_secs: args.keep_alive,
+        examples: args.examples,
+    }
+    .validate()?;
+    let listener = tokio::net::TcpListener::bind(&args.listen).await?;
+    let addr = listener.local_addr()?;
+    std::fs::write(
+        config.data_dir.join(ENDPOINT_FILE),
+        format!("http://{addr}\n"),
+    )?;
+    // Tests and scripts read this line to learn the port when listening on :0.
+    println!("lambent listening on http://{addr}");
+    let shutdown = async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .ok();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+        }
+    };
+    crate::run(listener, config, shutdown).await?;
+    Ok(ExitCode::SUCCESS)
+}

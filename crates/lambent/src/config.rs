@@ -1,0 +1,58 @@
+//! Server configuration in two steps: [`RawConfig`] mirrors the command line, [`Config`] is
+//! the validated form the rest of the program uses.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// What the user wrote on `lambent up`.
+#[derive(Debug, Clone)]
+pub struct RawConfig {
+    pub data_dir: PathBuf,
+    pub region: String,
+    pub max_concurrency: u32,
+    pub keep_alive_secs: u64,
+    pub examples: bool,
+}
+
+/// Validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Absolute data directory: the database, code, logs, credentials and environments.
+    pub data_dir: PathBuf,
+    pub region: String,
+    /// Account-wide concurrent executions (`--max-concurrency`).
+    pub max_concurrency: u32,
+    /// How long an idle warm environment is kept before it is stopped.
+    pub keep_alive: Duration,
+    /// Deploy the example functions on start.
+    pub examples: bool,
+}
+
+/// AWS keeps this many concurrent executions for functions without reserved concurrency.
+pub const MIN_UNRESERVED_CONCURRENCY: u32 = 10;
+
+impl RawConfig {
+    pub fn validate(self) -> anyhow::Result<Config> {
+        anyhow::ensure!(
+            self.max_concurrency >= 1,
+            "--max-concurrency must be at least 1"
+        );
+        anyhow::ensure!(
+            !self.region.is_empty()
+                && self
+                    .region
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+            "--region must look like an AWS region (e.g. us-east-1)"
+        );
+        std::fs::create_dir_all(&self.data_dir)?;
+        let data_dir = std::fs::canonicalize(&self.data_dir)?;
+        Ok(Config {
+            data_dir,
+            region: self.region,
+            max_concurrency: self.max_concurrency,
+            keep_alive: Duration::from_secs(self.keep_alive_secs.max(1)),
+            examples: self.examples,
+        })
+    }
+}

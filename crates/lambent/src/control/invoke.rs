@@ -1,0 +1,275 @@
+//! Invoke: parses the call into an [`Invocation`], picks the version (weighted aliases
+//! included), and turns the scheduler's [`Completed`] into Lambda's response.
+
+use super::{ApiRequest, ApiResponse, Control, Resolved};
+use crate::scheduler::{Completed, Invocation, Outcome};
+use base64::Engine;
+use bytes::Bytes;
+use lambent_aws::lambda::error::ThrottleReason;
+use lambent_aws::lambda::LambdaError;
+use std::time::Duration;
+
+/// Synchronous request payload limit.
+pub const MAX_SYNC_PAYLOAD: usize = 6 * 1024 * 1024;
+/// Asynchronous request payload limit.
+pub const MAX_ASYNC_PAYLOAD: usize = 256 * 1024;
+/// Decoded `X-Amz-Client-Context` limit.
+const MAX_CLIENT_CONTEXT: usize = 3583;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Sync,
+    Async,
+    DryRun,
+}
+
+pub async fn invoke(ctl: &Control, f: &str, req: &ApiRequest) -> Result<ApiResponse, LambdaError> {
+    let kind = match req.header("X-Amz-Invocation-Type") {
+        None | Some("RequestResponse") => Kind::Sync,
+        Some("Event") => Kind::Async,
+        Some("DryRun") => Kind::DryRun,
+        Some(other) => {
+            return Err(LambdaError::Validation(format!(
+                "1 validation error detected: Value '{other}' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]"
+            )))
+        }
+    };
+    let tail = match req.header("X-Amz-Log-Type") {
+        None | Some("None") => false,
+        Some("Tail") => kind == Kind::Sync,
+        Some(other) => {
+            return Err(LambdaError::Validation(format!(
+                "1 validation error detected: Value '{other}' at 'logType' failed to satisfy constraint: Member must satisfy enum value set: [Tail, None]"
+            )))
+        }
+    };
+    let payload = checked_payload(&req.body, kind)?;
+    let client_context = client_context(req.header("X-Amz-Client-Context"))?;
+    let resolved = ctl.resolve_for_invoke(f, req.query("Qualifier"))?;
+    let inv = Invocation {
+        request_id: req.request_id.clone(),
+        payload,
+        invoked_arn: resolved.invoked_arn.clone(),
+        client_context,
+        tail,
+    };
+    match kind {
+        Kind::DryRun => Ok(ApiResponse::empty(204)),
+        Kind::Async => {
+            spawn_async(ctl.clone(), resolved, inv);
+            Ok(ApiResponse::empty(202))
+        }
+        Kind::Sync => {
+            let completed = ctl
+                .scheduler()
+                .invoke(&resolved.config, &resolved.code_dir, inv)
+                .await
+                .map_err(|reason| LambdaError::TooManyRequests { reason })?;
+            Ok(sync_response(completed))
+        }
+    }
+}
+
+/// The deprecated InvokeAsync: the body is the event, the answer 202 `{"Status":202}`.
+pub async fn invoke_async_legacy(
+    ctl: &Control,
+    f: &str,
+    req: &ApiRequest,
+) -> Result<ApiResponse, LambdaError> {
+    let payload = checked_payload(&req.body, Kind::Async)?;
+    let resolved = ctl.resolve_for_invoke(f, None)?;
+    let inv = Invocation {
+        request_id: req.request_id.clone(),
+        payload,
+        invoked_arn: resolved.invoked_arn.clone(),
+        client_context: None,
+        tail: false,
+    };
+    spawn_async(ctl.clone(), resolved, inv);
+    Ok(ApiResponse::json(202, &serde_json::json!({"Status": 202})))
+}
+
+/// Size and JSON checks; an empty body becomes `{}`.
+fn checked_payload(body: &Bytes, kind: Kind) -> Result<Bytes, LambdaError> {
+    if kind == Kind::Async && body.len() > MAX_ASYNC_PAYLOAD {
+        return Err(LambdaError::RequestEntityTooLarge(format!(
+            "{} byte payload is too large for the Event invocation type (limit {MAX_ASYNC_PAYLOAD} bytes)",
+            body.len()
+        )));
+    }
+    if body.len() > MAX_SYNC_PAYLOAD {
+        return Err(LambdaError::RequestEntityTooLarge(format!(
+            "Request must be smaller than {MAX_SYNC_PAYLOAD} bytes for the InvokeFunction operation"
+        )));
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Bytes::from_static(b"{}"));
+    }
+    // serde_json stops at 128 levels of nesting, so a hostile body costs bounded stack.
+    serde_json::from_slice::<serde::de::IgnoredAny>(body).map_err(|e| {
+        LambdaError::InvalidRequestContent(format!(
+            "Could not parse request body into json: Could not parse payload into json: {e}"
+        ))
+    })?;
+    Ok(body.clone())
+}
+
+fn client_context(header: Option<&str>) -> Result<Option<String>, LambdaError> {
+    let Some(h) = header else { return Ok(None) };
+    let invalid = || {
+        LambdaError::InvalidRequestContent(
+            "Client context must be a valid Base64-encoded JSON object.".into(),
+        )
+    };
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(h.trim())
+        .map_err(|_| invalid())?;
+    if raw.len() > MAX_CLIENT_CONTEXT {
+        return Err(LambdaError::InvalidParameterValue(
+            "Client context must be smaller than 3583 bytes.".into(),
+        ));
+    }
+    serde_json::from_slice::<serde::de::IgnoredAny>(&raw).map_err(|_| invalid())?;
+    String::from_utf8(raw).map(Some).map_err(|_| invalid())
+}
+
+fn sync_response(c: Completed) -> ApiResponse {
+    let mut headers = vec![
+        ("X-Amz-Executed-Version", c.executed_version),
+        (
+            "Content-Type",
+            c.content_type
+                .unwrap_or_else(|| "application/json".to_string()),
+        ),
+    ];
+    if c.outcome != Outcome::Ok {
+        headers.push(("X-Amz-Function-Error", "Unhandled".into()));
+    }
+    if let Some(tail) = c.log_tail {
+        headers.push((
+            "X-Amz-Log-Result",
+            base64::engine::general_purpose::STANDARD.encode(tail),
+        ));
+    }
+    ApiResponse {
+        status: 200,
+        headers,
+        body: c.payload,
+    }
+}
+
+/// Runs an accepted event in the background, waiting out throttles. (The durable queue
+/// with retries replaces this.)
+fn spawn_async(ctl: Control, resolved: Resolved, inv: Invocation) {
+    tokio::spawn(async move {
+        let mut inv = Some(inv);
+        let mut backoff = Duration::from_millis(50);
+        while let Some(i) = inv.take() {
+            let payload = i.payload.clone();
+            let retry = Invocation {
+                request_id: i.request_id.clone(),
+                payload,
+                invoked_arn: i.invoked_arn.clone(),
+                client_context: i.client_context.clone(),
+                tail: false,
+            };
+            match ctl
+                .scheduler()
+                .invoke(&resolved.config, &resolved.code_dir, i)
+                .await
+            {
+                Ok(_) => {}
+                Err(
+                    ThrottleReason::ConcurrentInvocationLimitExceeded
+                    | ThrottleReason::ReservedFunctionConcurrentInvocationLimitExceeded,
+                ) => {
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    inv = Some(retry);
+                }
+            }
+        }
+    });
+}
+
+impl Control {
+    /// Picks the version a call runs: `$LATEST`, a number, or an alias (by weight).
+    pub fn resolve_for_invoke(
+        &self,
+        raw: &str,
+        qualifier: Option<&str>,
+    ) -> Result<Resolved, LambdaError> {
+        let (name, qualifier) = self.resolve_name(raw, qualifier)?;
+        let record = self.get(&name).ok_or_else(|| {
+            LambdaError::function_not_found(self.arn(&name, qualifier.as_deref()))
+        })?;
+        let not_found =
+            || LambdaError::function_not_found(self.arn(&name, qualifier.as_deref()));
+        let version = match qualifier.as_deref() {
+            None => "$LATEST".to_string(),
+            Some(q) if q == "$LATEST" || q.bytes().all(|b| b.is_ascii_digit()) => q.to_string(),
+            Some(alias) => {
+                let a = record.aliases.get(alias).ok_or_else(not_found)?;
+                pick_weighted(&a.function_version, a.routing_config.as_ref())
+            }
+        };
+        let config = record.version(&version).cloned().ok_or_else(not_found)?;
+        let code_dir = self.code_dir(&config.code_sha256);
+        Ok(Resolved {
+            invoked_arn: self.arn(&name, qualifier.as_deref()),
+            config,
+            code_dir,
+        })
+    }
+}
+
+fn pick_weighted(
+    primary: &str,
+    routing: Option<&lambent_aws::lambda::model::AliasRoutingConfiguration>,
+) -> String {
+    if let Some((v, w)) = routing.and_then(|r| r.additional_version_weights.iter().next()) {
+        if rand::random::<f64>() < *w {
+            return v.clone();
+        }
+    }
+    primary.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_checks() {
+        assert_eq!(
+            checked_payload(&Bytes::new(), Kind::Sync).unwrap(),
+            Bytes::from_static(b"{}")
+        );
+        assert!(matches!(
+            checked_payload(&Bytes::from_static(b"{\"a\":"), Kind::Sync),
+            Err(LambdaError::InvalidRequestContent(_))
+        ));
+        let deep = Bytes::from(format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)));
+        assert!(matches!(
+            checked_payload(&deep, Kind::Sync),
+            Err(LambdaError::InvalidRequestContent(_))
+        ));
+        let big = Bytes::from(vec![b' '; MAX_ASYNC_PAYLOAD + 1]);
+        assert!(matches!(
+            checked_payload(&big, Kind::Async),
+            Err(LambdaError::RequestEntityTooLarge(_))
+        ));
+    }
+
+    #[test]
+    fn weighted_routing_picks_both() {
+        let mut weights = std::collections::BTreeMap::new();
+        weights.insert("2".to_string(), 0.5);
+        let routing = lambent_aws::lambda::model::AliasRoutingConfiguration {
+            additional_version_weights: weights,
+        };
+        let picks: Vec<String> = (0..200).map(|_| pick_weighted("1", Some(&routing))).collect();
+        assert!(picks.iter().any(|p| p == "1"));
+        assert!(picks.iter().any(|p| p == "2"));
+    }
+}

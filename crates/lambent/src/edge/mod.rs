@@ -1,0 +1,244 @@
+//! The edge: one listener for every AWS-shaped front door. It assigns request ids, bounds
+//! what a client can make lambent hold (connections, header and body time, body size),
+//! authenticates every AWS-API request, and routes it to its service.
+//!
+//! Invariant: HTTP types end here. Services receive an authenticated [`ApiRequest`] with a
+//! body already read within its operation's limit.
+
+mod auth;
+mod logs_api;
+
+use crate::auth::KeyRing;
+use crate::control::{self, ApiRequest, ApiResponse, Control};
+use crate::logs::LogStore;
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use lambent_aws::lambda::LambdaError;
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+/// Simultaneous client connections; further connections wait in the accept backlog.
+const MAX_CONNECTIONS: usize = 4096;
+/// A client must send its request headers within this time.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// ... and its whole body within this time.
+const BODY_TIMEOUT: Duration = Duration::from_secs(60);
+/// CreateFunction and UpdateFunctionCode bodies (AWS's limit).
+const MAX_CONTROL_BODY: usize = 70_167_211;
+/// Bodies of every other API call.
+const MAX_SMALL_BODY: usize = 1024 * 1024;
+
+/// What the edge routes to.
+pub struct App {
+    pub control: Control,
+    pub keyring: KeyRing,
+    pub logs: LogStore,
+}
+
+/// Serves `listener` until `shutdown` resolves.
+pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) {
+    let connections = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            _ = &mut shutdown => return,
+            p = connections.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => return,
+            },
+        };
+        let (stream, _) = tokio::select! {
+            _ = &mut shutdown => return,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(_) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let app = app.clone();
+                async move { Ok::<_, Infallible>(handle(&app, req).await) }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .await;
+            drop(permit);
+        });
+    }
+}
+
+async fn handle(app: &App, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let mut resp = match route(app, req, &request_id).await {
+        Ok(r) => r,
+        Err(e) => lambda_error(&e),
+    };
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        resp.headers_mut().insert("x-amzn-RequestId", v);
+    }
+    resp
+}
+
+/// Which AWS service a request is for.
+enum Service {
+    Lambda,
+    Logs,
+}
+
+async fn route(
+    app: &App,
+    req: Request<Incoming>,
+    request_id: &str,
+) -> Result<Response<Full<Bytes>>, LambdaError> {
+    let path = req.uri().path();
+    if path == "/_lambent/health" {
+        return Ok(plain(StatusCode::OK, "ok\n"));
+    }
+    let target = req
+        .headers()
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let service = if target.starts_with("Logs_20140328.") {
+        Service::Logs
+    } else {
+        Service::Lambda
+    };
+    let (limit, operation) = match service {
+        Service::Lambda if path.ends_with("/invocations") => {
+            (control::MAX_SYNC_PAYLOAD, "InvokeFunction")
+        }
+        Service::Lambda if req.method() == http::Method::POST && path == "/2015-03-31/functions" => {
+            (MAX_CONTROL_BODY, "CreateFunction")
+        }
+        Service::Lambda if path.ends_with("/code") => (MAX_CONTROL_BODY, "UpdateFunctionCode"),
+        _ => (MAX_SMALL_BODY, "this"),
+    };
+    let too_large = || {
+        LambdaError::RequestEntityTooLarge(format!(
+            "Request must be smaller than {limit} bytes for the {operation} operation"
+        ))
+    };
+    let declared = req
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Ok(close(lambda_error(&too_large())));
+    }
+    let (parts, body) = req.into_parts();
+    let body = match tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, limit).collect()).await
+    {
+        Ok(Ok(b)) => b.to_bytes(),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+            return Ok(close(lambda_error(&too_large())))
+        }
+        Ok(Err(_)) => {
+            return Ok(close(plain(StatusCode::BAD_REQUEST, "incomplete body\n")));
+        }
+        Err(_) => return Ok(close(plain(StatusCode::REQUEST_TIMEOUT, "body timeout\n"))),
+    };
+    let scope = auth::authenticate(&app.keyring, &parts, &body);
+    match service {
+        Service::Lambda => {
+            scope.map_err(|e| e.lambda())?;
+            let req = api_request(parts, body, request_id);
+            let resp = control::handle(&app.control, req).await?;
+            Ok(api_response(resp))
+        }
+        Service::Logs => {
+            let action = target.trim_start_matches("Logs_20140328.").to_string();
+            Ok(match scope {
+                Err(e) => logs_api::error_response(&e.json_error()),
+                Ok(_) => logs_api::handle(&app.logs, &action, &body),
+            })
+        }
+    }
+}
+
+fn api_request(parts: http::request::Parts, body: Bytes, request_id: &str) -> ApiRequest {
+    let segments = parts
+        .uri
+        .path()
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .collect();
+    let query = parts
+        .uri
+        .query()
+        .map(|q| {
+            q.split('&')
+                .filter(|p| !p.is_empty())
+                .map(|p| {
+                    let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                    (decode_query(k), decode_query(v))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    ApiRequest {
+        method: parts.method,
+        segments,
+        query,
+        headers: parts.headers,
+        body,
+        request_id: request_id.to_string(),
+    }
+}
+
+fn decode_query(s: &str) -> String {
+    let s = s.replace('+', " ");
+    percent_encoding::percent_decode_str(&s)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+fn api_response(resp: ApiResponse) -> Response<Full<Bytes>> {
+    let mut b = Response::builder().status(resp.status);
+    for (k, v) in &resp.headers {
+        b = b.header(*k, v);
+    }
+    b.body(Full::new(resp.body)).unwrap_or_else(|_| {
+        plain(StatusCode::INTERNAL_SERVER_ERROR, "bad response header\n")
+    })
+}
+
+/// Lambda's rest-json error envelope.
+pub fn lambda_error(e: &LambdaError) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(e.status())
+        .header("x-amzn-ErrorType", e.code())
+        .header("Content-Type", "application/json")
+        .body(Full::new(Bytes::from(e.body())))
+        .unwrap_or_else(|_| plain(StatusCode::INTERNAL_SERVER_ERROR, "error\n"))
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+    *r.status_mut() = status;
+    r
+}
+
+/// Asks hyper to close the connection after this response (the rest of the body is unread).
+fn close(mut r: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
+    r.headers_mut()
+        .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+    r
+}

@@ -1,0 +1,67 @@
+//! lambent: AWS Lambda, and the services Lambda applications lean on, as one program.
+//!
+//! [`run`] wires the parts together: the store, the key ring, the log store, the runtimes,
+//! the scheduler, the control plane, and the edge that serves them all on one listener.
+//! `main.rs` only parses flags and calls it; tests call it on `127.0.0.1:0`.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod control;
+pub mod edge;
+mod examples;
+pub mod logs;
+pub mod runtime_api;
+pub mod runtimes;
+pub mod scheduler;
+
+use anyhow::Context;
+use std::future::Future;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// Runs lambent on `listener` until `shutdown` resolves.
+pub async fn run(
+    listener: TcpListener,
+    config: config::Config,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let addr = listener.local_addr()?;
+    let endpoint_url = format!("http://{addr}");
+    let store = Arc::new(
+        lambent_store::Store::open(&config.data_dir).context("opening the store")?,
+    );
+    let root = auth::load_or_create_root(&config.data_dir).context("loading root credentials")?;
+    let keyring = auth::KeyRing::new(&root);
+    let logs = logs::LogStore::open(&config.data_dir.join("logs")).context("opening logs")?;
+    let runtimes = runtimes::Runtimes::prepare(&config.data_dir).context("preparing runtimes")?;
+    tracing::info!(runtimes = %runtimes.describe(), "runtimes");
+    let scheduler = scheduler::Scheduler::new(
+        scheduler::SchedulerConfig {
+            data_dir: config.data_dir.clone(),
+            endpoint_url: endpoint_url.clone(),
+            region: config.region.clone(),
+            max_concurrency: config.max_concurrency,
+            keep_alive: config.keep_alive,
+        },
+        runtimes,
+        keyring.clone(),
+        logs.clone(),
+    )
+    .context("starting the scheduler")?;
+    let reaper = scheduler.spawn_reaper();
+    let control = control::Control::load(store, scheduler.clone(), config.region.clone())?;
+    if config.examples {
+        examples::deploy(&control).await?;
+    }
+    let app = Arc::new(edge::App {
+        control,
+        keyring,
+        logs,
+    });
+    tracing::info!(%endpoint_url, data_dir = %config.data_dir.display(), "lambent is ready");
+    edge::serve(listener, app, shutdown).await;
+    reaper.abort();
+    scheduler.shutdown();
+    Ok(())
+}

@@ -1,0 +1,169 @@
+//! The runtimes lambent can start: Python and Node.js through lambent's own bootstraps
+//! (embedded in the binary, written to the data directory at start-up), and `provided*`
+//! through the archive's own executable `bootstrap`.
+//!
+//! Interpreters are resolved once, to their real paths, so that no shell shim (pyenv and
+//! friends) sits on the cold-start path.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+const PYTHON_BOOTSTRAP: &str = include_str!("python/bootstrap.py");
+const NODE_BOOTSTRAP: &str = include_str!("node/bootstrap.js");
+
+/// How a runtime family starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    Python,
+    Node,
+    Provided,
+}
+
+impl Family {
+    pub fn of(runtime: &str) -> Option<Family> {
+        if runtime.starts_with("python3") {
+            Some(Family::Python)
+        } else if runtime.starts_with("nodejs") {
+            Some(Family::Node)
+        } else if runtime.starts_with("provided") {
+            Some(Family::Provided)
+        } else {
+            None
+        }
+    }
+}
+
+/// The resolved interpreters and the written bootstraps.
+#[derive(Debug, Clone)]
+pub struct Runtimes {
+    python: Option<PathBuf>,
+    node: Option<PathBuf>,
+    python_bootstrap: PathBuf,
+    node_bootstrap: PathBuf,
+}
+
+/// Why an environment cannot be started: AWS's error type and message.
+#[derive(Debug, Clone)]
+pub struct LaunchError {
+    pub error_type: &'static str,
+    pub message: String,
+}
+
+impl Runtimes {
+    /// Finds the interpreters and writes the bootstraps under `<data-dir>/runtime/`.
+    pub fn prepare(data_dir: &Path) -> std::io::Result<Runtimes> {
+        let dir = data_dir.join("runtime");
+        std::fs::create_dir_all(&dir)?;
+        let python_bootstrap = dir.join("bootstrap.py");
+        let node_bootstrap = dir.join("bootstrap.js");
+        write_if_changed(&python_bootstrap, PYTHON_BOOTSTRAP)?;
+        write_if_changed(&node_bootstrap, NODE_BOOTSTRAP)?;
+        Ok(Runtimes {
+            python: resolve_python(),
+            node: find_on_path("node").and_then(|p| std::fs::canonicalize(p).ok()),
+            python_bootstrap,
+            node_bootstrap,
+        })
+    }
+
+    /// Which runtimes this host can run, for the start-up banner.
+    pub fn describe(&self) -> String {
+        let show = |p: &Option<PathBuf>| {
+            p.as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "not found".into())
+        };
+        format!(
+            "python: {}, node: {}",
+            show(&self.python),
+            show(&self.node)
+        )
+    }
+
+    /// The program and arguments that start `runtime` for code in `code_dir`.
+    pub fn command(
+        &self,
+        runtime: &str,
+        code_dir: &Path,
+    ) -> Result<(PathBuf, Vec<OsString>), LaunchError> {
+        let missing = |what: &str| LaunchError {
+            error_type: "Runtime.InvalidRuntime",
+            message: format!(
+                "The runtime {runtime} is not available on this host: {what} was not found on PATH."
+            ),
+        };
+        match Family::of(runtime) {
+            Some(Family::Python) => {
+                let python = self.python.clone().ok_or_else(|| missing("python3"))?;
+                Ok((python, vec![self.python_bootstrap.clone().into()]))
+            }
+            Some(Family::Node) => {
+                let node = self.node.clone().ok_or_else(|| missing("node"))?;
+                Ok((node, vec![self.node_bootstrap.clone().into()]))
+            }
+            Some(Family::Provided) => {
+                let bootstrap = code_dir.join("bootstrap");
+                match std::fs::metadata(&bootstrap) {
+                    Ok(m) if m.is_file() && is_executable(&m) => Ok((bootstrap, vec![])),
+                    Ok(_) => Err(LaunchError {
+                        error_type: "Runtime.InvalidEntrypoint",
+                        message: "Error: fork/exec /var/task/bootstrap: permission denied"
+                            .into(),
+                    }),
+                    Err(_) => Err(LaunchError {
+                        error_type: "Runtime.InvalidEntrypoint",
+                        message: "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]".into(),
+                    }),
+                }
+            }
+            None => Err(LaunchError {
+                error_type: "Runtime.InvalidRuntime",
+                message: format!("The runtime {runtime} is not supported by lambent yet."),
+            }),
+        }
+    }
+}
+
+/// `AWS_EXECUTION_ENV` as AWS sets it (absent for custom runtimes).
+pub fn execution_env(runtime: &str) -> Option<String> {
+    match Family::of(runtime) {
+        Some(Family::Python) | Some(Family::Node) => Some(format!("AWS_Lambda_{runtime}")),
+        _ => None,
+    }
+}
+
+fn is_executable(m: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    m.permissions().mode() & 0o111 != 0
+}
+
+fn write_if_changed(path: &Path, content: &str) -> std::io::Result<()> {
+    if std::fs::read_to_string(path).ok().as_deref() == Some(content) {
+        return Ok(());
+    }
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, content)?;
+    std::fs::rename(tmp, path)
+}
+
+fn find_on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+/// The real interpreter behind `python3`, asking it once (a shim would answer with the path
+/// of the interpreter it dispatches to).
+fn resolve_python() -> Option<PathBuf> {
+    let python = find_on_path("python3")?;
+    let out = std::process::Command::new(&python)
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let path = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    path.is_file().then_some(path)
+}

@@ -1,0 +1,444 @@
+//! One execution environment: a sandboxed runtime process, its Runtime API listener, its
+//! log capture task and its temporary credentials. Dropping an `Environment` tears all of
+//! it down: the process group is killed, the key revoked, the scratch directory removed.
+
+use super::{Completed, Invocation, Outcome, SchedulerShared};
+use crate::logs::{self, LogCommand};
+use crate::runtime_api::{self, Channel, Reply, Work};
+use crate::runtimes::{self, LaunchError};
+use bytes::Bytes;
+use lambent_aws::lambda::model::FunctionConfiguration;
+use lambent_sandbox::Killer;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
+
+/// AWS gives on-demand environments 10 s to initialise.
+const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub struct Environment {
+    channel: Arc<Channel>,
+    killer: Killer,
+    log: mpsc::Sender<LogCommand>,
+    spawned_at: Instant,
+    /// True until the first invocation has measured the init phase.
+    fresh: bool,
+    /// False once the environment may not take another invocation.
+    reusable: bool,
+    access_key_id: String,
+    dir: PathBuf,
+    api_task: tokio::task::AbortHandle,
+    shared: Arc<SchedulerShared>,
+    memory_mb: u32,
+    timeout: Duration,
+    version: String,
+    provided: bool,
+}
+
+impl Environment {
+    /// Starts an environment for `config` whose code is unpacked at `code_dir`.
+    pub async fn start(
+        shared: &Arc<SchedulerShared>,
+        config: &FunctionConfiguration,
+        code_dir: &Path,
+    ) -> Result<Environment, LaunchError> {
+        let (program, args) = shared.runtimes.command(&config.runtime, code_dir)?;
+        let io_failure = |what: &str, e: std::io::Error| LaunchError {
+            error_type: "Runtime.Unknown",
+            message: format!("{what}: {e}"),
+        };
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let dir = shared.envs_dir.join(&id);
+        let tmp = dir.join("tmp");
+        std::fs::create_dir_all(&tmp).map_err(|e| io_failure("creating /tmp", e))?;
+
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .map_err(|e| io_failure("binding the Runtime API", e))?;
+        let api_addr = listener
+            .local_addr()
+            .map_err(|e| io_failure("binding the Runtime API", e))?;
+        let channel = Arc::new(Channel::new());
+        let api_task = tokio::spawn(runtime_api::serve(listener, channel.clone())).abort_handle();
+
+        let group = logs::group_name(&config.function_name);
+        let stream = logs::new_stream_name(&config.version);
+        let creds = shared.keyring.issue(&config.role);
+        let env = environment_variables(
+            shared,
+            config,
+            code_dir,
+            &tmp,
+            &api_addr.to_string(),
+            &group,
+            &stream,
+            &creds,
+        );
+        let spec = lambent_sandbox::Spec {
+            program,
+            args,
+            env,
+            cwd: code_dir.to_path_buf(),
+        };
+        let started = lambent_sandbox::spawn(&spec);
+        let (mut sandbox, output) = match started {
+            Ok(s) => s,
+            Err(e) => {
+                api_task.abort();
+                shared.keyring.revoke(&creds.access_key_id);
+                let _ = std::fs::remove_dir_all(&dir);
+                return Err(LaunchError {
+                    error_type: "Runtime.InvalidEntrypoint",
+                    message: format!("Error: fork/exec: {e}"),
+                });
+            }
+        };
+        let killer = sandbox.killer();
+        let writer = shared
+            .logs
+            .writer(&group, &stream)
+            .map_err(|e| io_failure("opening the log stream", e))?;
+        let (log_tx, log_rx) = mpsc::channel(16);
+        logs::spawn_capture(output, writer, log_rx);
+        let watcher_channel = channel.clone();
+        tokio::spawn(async move {
+            let how = match sandbox.wait().await {
+                Ok(status) => lambent_sandbox::describe_exit(&status),
+                Err(e) => format!("wait failed: {e}"),
+            };
+            // Whatever the main process left behind goes with it.
+            sandbox.killer().kill();
+            watcher_channel.exited(how);
+        });
+        Ok(Environment {
+            channel,
+            killer,
+            log: log_tx,
+            spawned_at: Instant::now(),
+            fresh: true,
+            reusable: true,
+            access_key_id: creds.access_key_id,
+            dir,
+            api_task,
+            shared: shared.clone(),
+            memory_mb: config.memory_size,
+            timeout: Duration::from_secs(config.timeout.into()),
+            version: config.version.clone(),
+            provided: config.runtime.starts_with("provided"),
+        })
+    }
+
+    pub fn reusable(&self) -> bool {
+        self.reusable
+    }
+
+    /// Runs one invocation to its outcome. Never fails: every failure is an [`Outcome`].
+    pub async fn invoke(&mut self, inv: Invocation) -> Completed {
+        let request_id = inv.request_id.clone();
+        let _ = self
+            .log
+            .send(LogCommand::Start {
+                request_id: request_id.clone(),
+                version: self.version.clone(),
+            })
+            .await;
+        let mut rx = self.channel.dispatch(Work {
+            request_id: request_id.clone(),
+            payload: inv.payload,
+            timeout: self.timeout,
+            invoked_arn: inv.invoked_arn,
+            client_context: inv.client_context,
+            trace_id: trace_id(),
+        });
+
+        let mut init_duration = None;
+        let mut early = None;
+        if self.fresh {
+            self.fresh = false;
+            tokio::select! {
+                _ = self.channel.ready() => {}
+                reply = &mut rx => early = Some(reply.ok()),
+                _ = tokio::time::sleep(INIT_TIMEOUT) => early = Some(None),
+            }
+            init_duration = Some(self.spawned_at.elapsed());
+        }
+
+        let started = Instant::now();
+        let reply = match early {
+            Some(reply) => reply,
+            None => match tokio::time::timeout(self.timeout, &mut rx).await {
+                Ok(reply) => reply.ok(),
+                Err(_) => None,
+            },
+        };
+        let duration = started.elapsed();
+        // Read before any kill below: the kernel forgets a process's peak with the process.
+        let max_memory_mb = self
+            .killer
+            .peak_rss_kib()
+            .map(|kib| kib.div_ceil(1024))
+            .unwrap_or(0);
+        let (outcome, payload, content_type) = self.outcome(&request_id, reply, init_duration);
+        if !matches!(outcome, Outcome::Ok | Outcome::FunctionError) {
+            self.reusable = false;
+            self.killer.kill();
+        }
+        if outcome == Outcome::Timeout {
+            let _ = self
+                .log
+                .send(LogCommand::Line(format!(
+                    "{} {} Task timed out after {:.2} seconds",
+                    logs::iso_millis(logs::now_millis()),
+                    request_id,
+                    self.timeout.as_secs_f64()
+                )))
+                .await;
+        }
+        let reported = if outcome == Outcome::Timeout {
+            self.timeout
+        } else {
+            duration
+        };
+        let report = report_line(
+            &request_id,
+            reported,
+            init_duration,
+            self.memory_mb,
+            max_memory_mb,
+            self.provided,
+        );
+        let (tail_tx, tail_rx) = if inv.tail {
+            let (tx, rx) = oneshot::channel();
+            (Some(tx), Some(rx))
+        } else {
+            (None, None)
+        };
+        let _ = self
+            .log
+            .send(LogCommand::End {
+                request_id,
+                report,
+                tail: tail_tx,
+            })
+            .await;
+        let log_tail = match tail_rx {
+            Some(rx) => rx.await.ok(),
+            None => None,
+        };
+        Completed {
+            outcome,
+            payload,
+            content_type,
+            log_tail,
+            executed_version: self.version.clone(),
+        }
+    }
+
+    fn outcome(
+        &self,
+        request_id: &str,
+        reply: Option<Reply>,
+        init_duration: Option<Duration>,
+    ) -> (Outcome, Bytes, Option<String>) {
+        let platform_error = |error_type: &str, message: String| {
+            let body = serde_json::json!({"errorType": error_type, "errorMessage": message});
+            Bytes::from(body.to_string())
+        };
+        match reply {
+            Some(Reply::Response { body, content_type }) => (Outcome::Ok, body, content_type),
+            Some(Reply::Error { body, .. }) => (Outcome::FunctionError, body, None),
+            Some(Reply::InitError { body, .. }) => (Outcome::InitError, body, None),
+            Some(Reply::TooLarge) => (
+                Outcome::ResponseTooLarge,
+                platform_error(
+                    "Function.ResponseSizeTooLarge",
+                    format!(
+                        "Response payload size exceeded maximum allowed payload size ({} bytes).",
+                        runtime_api::MAX_RESPONSE_BYTES
+                    ),
+                ),
+                None,
+            ),
+            Some(Reply::Exited(how)) => {
+                let reason = if how == "exit status 0" {
+                    "Runtime exited without providing a reason".to_string()
+                } else {
+                    format!("Runtime exited with error: {how}")
+                };
+                (
+                    Outcome::RuntimeExit,
+                    platform_error(
+                        "Runtime.ExitError",
+                        format!("RequestId: {request_id} Error: {reason}"),
+                    ),
+                    None,
+                )
+            }
+            None => {
+                self.channel.abandon();
+                let init_timed_out = init_duration.is_some_and(|d| d >= INIT_TIMEOUT);
+                let secs = if init_timed_out {
+                    INIT_TIMEOUT
+                } else {
+                    self.timeout
+                };
+                (
+                    Outcome::Timeout,
+                    platform_error(
+                        "Sandbox.Timedout",
+                        format!(
+                            "RequestId: {request_id} Error: Task timed out after {:.2} seconds",
+                            secs.as_secs_f64()
+                        ),
+                    ),
+                    None,
+                )
+            }
+        }
+    }
+}
+
+impl Drop for Environment {
+    fn drop(&mut self) {
+        self.killer.kill();
+        self.api_task.abort();
+        self.shared.keyring.revoke(&self.access_key_id);
+        let dir = std::mem::take(&mut self.dir);
+        // Removing a large /tmp can take a while: not on the caller's time.
+        tokio::task::spawn_blocking(move || {
+            let _ = std::fs::remove_dir_all(dir);
+        });
+    }
+}
+
+/// The REPORT line, exactly as AWS writes it (tab-separated, trailing tab).
+fn report_line(
+    request_id: &str,
+    duration: Duration,
+    init: Option<Duration>,
+    memory_mb: u32,
+    max_memory_mb: u64,
+    provided: bool,
+) -> String {
+    let ms = duration.as_secs_f64() * 1000.0;
+    let init_ms = init.map(|d| d.as_secs_f64() * 1000.0);
+    let mut billed = ms.ceil() as u64;
+    if provided {
+        billed += init_ms.map(|i| i.ceil() as u64).unwrap_or(0);
+    }
+    let mut line = format!(
+        "REPORT RequestId: {request_id}\tDuration: {ms:.2} ms\tBilled Duration: {} ms\tMemory Size: {memory_mb} MB\tMax Memory Used: {max_memory_mb} MB\t",
+        billed.max(1)
+    );
+    if let Some(init_ms) = init_ms {
+        line.push_str(&format!("Init Duration: {init_ms:.2} ms\t"));
+    }
+    line
+}
+
+/// An X-Ray trace header for one invocation.
+fn trace_id() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    format!(
+        "Root=1-{secs:08x}-{};Parent={};Sampled=0",
+        &id[..24],
+        &id[16..32]
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn environment_variables(
+    shared: &SchedulerShared,
+    config: &FunctionConfiguration,
+    code_dir: &Path,
+    tmp: &Path,
+    runtime_api: &str,
+    group: &str,
+    stream: &str,
+    creds: &crate::auth::TemporaryCredentials,
+) -> Vec<(String, String)> {
+    let task_root = code_dir.display().to_string();
+    // Lowest precedence first: the function's own variables, then the platform's.
+    let mut env: Vec<(String, String)> = config
+        .environment
+        .variables
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let mut set = |k: &str, v: String| {
+        env.retain(|(key, _)| key != k);
+        env.push((k.to_string(), v));
+    };
+    for (k, v) in [
+        ("PATH", "/usr/local/bin:/usr/bin/:/bin:/opt/bin"),
+        ("LANG", "en_US.UTF-8"),
+        ("TZ", ":UTC"),
+    ] {
+        if !config.environment.variables.contains_key(k) {
+            set(k, v.to_string());
+        }
+    }
+    set(
+        "LD_LIBRARY_PATH",
+        format!("{task_root}:{task_root}/lib:/opt/lib:/lib64:/usr/lib64"),
+    );
+    set("TMPDIR", tmp.display().to_string());
+    set("AWS_ENDPOINT_URL", shared.endpoint_url.clone());
+    set("AWS_ACCESS_KEY_ID", creds.access_key_id.clone());
+    set("AWS_SECRET_ACCESS_KEY", creds.secret_access_key.clone());
+    set("AWS_SESSION_TOKEN", creds.session_token.clone());
+    set("_HANDLER", config.handler.clone());
+    set("LAMBDA_TASK_ROOT", task_root.clone());
+    set("LAMBDA_RUNTIME_DIR", shared.runtime_dir.display().to_string());
+    if let Some(exec) = runtimes::execution_env(&config.runtime) {
+        set("AWS_EXECUTION_ENV", exec);
+    }
+    set("AWS_REGION", shared.region.clone());
+    set("AWS_DEFAULT_REGION", shared.region.clone());
+    set("AWS_LAMBDA_FUNCTION_NAME", config.function_name.clone());
+    set(
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        config.memory_size.to_string(),
+    );
+    set("AWS_LAMBDA_FUNCTION_VERSION", config.version.clone());
+    set("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".into());
+    set("AWS_LAMBDA_LOG_GROUP_NAME", group.to_string());
+    set("AWS_LAMBDA_LOG_STREAM_NAME", stream.to_string());
+    set("AWS_LAMBDA_RUNTIME_API", runtime_api.to_string());
+    env
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_lines_match_aws() {
+        let line = report_line(
+            "abc",
+            Duration::from_micros(3_010),
+            None,
+            128,
+            36,
+            false,
+        );
+        assert_eq!(
+            line,
+            "REPORT RequestId: abc\tDuration: 3.01 ms\tBilled Duration: 4 ms\tMemory Size: 128 MB\tMax Memory Used: 36 MB\t"
+        );
+        let line = report_line(
+            "abc",
+            Duration::from_micros(3_010),
+            Some(Duration::from_micros(110_100)),
+            128,
+            36,
+            true,
+        );
+        assert!(line.ends_with("Billed Duration: 115 ms\tMemory Size: 128 MB\tMax Memory Used: 36 MB\tInit Duration: 110.10 ms\t"));
+    }
+}

@@ -1,0 +1,316 @@
+//! The scheduler: per function-version pools of warm execution environments, the account's
+//! and each function's concurrency limits, and the run of one invocation to its outcome.
+//!
+//! Invariant: the scheduler never sees HTTP. It takes a resolved function version and an
+//! [`Invocation`] and returns a [`Completed`] (whose [`Outcome`] says how the function
+//! ended) or a throttle; a function's failure is data, never a Rust error.
+
+mod environment;
+
+use crate::auth::KeyRing;
+use crate::logs::LogStore;
+use crate::runtimes::Runtimes;
+use bytes::Bytes;
+use environment::Environment;
+use lambent_aws::lambda::error::ThrottleReason;
+use lambent_aws::lambda::model::FunctionConfiguration;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// One invocation as the scheduler needs it.
+pub struct Invocation {
+    pub request_id: String,
+    pub payload: Bytes,
+    /// The ARN the caller used, qualifier included (`Lambda-Runtime-Invoked-Function-Arn`).
+    pub invoked_arn: String,
+    /// Decoded client context JSON, passed to the runtime as is.
+    pub client_context: Option<String>,
+    /// Collect the last 4 KB of the invocation's log.
+    pub tail: bool,
+}
+
+/// How an invocation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    FunctionError,
+    Timeout,
+    ResponseTooLarge,
+    RuntimeExit,
+    InitError,
+}
+
+/// A finished invocation.
+pub struct Completed {
+    pub outcome: Outcome,
+    /// The function's result, or the error document of a failed invocation.
+    pub payload: Bytes,
+    pub content_type: Option<String>,
+    pub log_tail: Option<Vec<u8>>,
+    pub executed_version: String,
+}
+
+/// What every environment needs from the scheduler.
+pub(crate) struct SchedulerShared {
+    pub runtimes: Runtimes,
+    pub keyring: KeyRing,
+    pub logs: LogStore,
+    pub envs_dir: PathBuf,
+    pub runtime_dir: PathBuf,
+    pub endpoint_url: String,
+    pub region: String,
+}
+
+/// Settings the scheduler takes from the configuration.
+pub struct SchedulerConfig {
+    pub data_dir: PathBuf,
+    pub endpoint_url: String,
+    pub region: String,
+    pub max_concurrency: u32,
+    pub keep_alive: Duration,
+}
+
+struct Pool {
+    revision_id: String,
+    idle: Vec<(Environment, Instant)>,
+}
+
+#[derive(Default)]
+struct Counters {
+    unreserved_in_flight: u32,
+    in_flight: HashMap<String, u32>,
+    reserved: HashMap<String, u32>,
+    total_reserved: u32,
+}
+
+/// Cheap-clone handle. Pools and counters sit behind std mutexes: every critical section is
+/// a few map operations, and none spans an await.
+#[derive(Clone)]
+pub struct Scheduler {
+    shared: Arc<SchedulerShared>,
+    pools: Arc<Mutex<HashMap<(String, String), Pool>>>,
+    counters: Arc<Mutex<Counters>>,
+    max_concurrency: u32,
+    keep_alive: Duration,
+}
+
+/// Holds one unit of concurrency until dropped.
+struct Slot {
+    counters: Arc<Mutex<Counters>>,
+    function: String,
+    unreserved: bool,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut c = self.counters.lock().unwrap_or_else(|e| e.into_inner());
+        if self.unreserved {
+            c.unreserved_in_flight = c.unreserved_in_flight.saturating_sub(1);
+        }
+        if let Some(n) = c.in_flight.get_mut(&self.function) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                c.in_flight.remove(&self.function);
+            }
+        }
+    }
+}
+
+impl Scheduler {
+    pub fn new(
+        config: SchedulerConfig,
+        runtimes: Runtimes,
+        keyring: KeyRing,
+        logs: LogStore,
+    ) -> std::io::Result<Scheduler> {
+        let envs_dir = config.data_dir.join("envs");
+        // Environments of a previous run are gone with their processes; so are their files.
+        let _ = std::fs::remove_dir_all(&envs_dir);
+        std::fs::create_dir_all(&envs_dir)?;
+        let scheduler = Scheduler {
+            shared: Arc::new(SchedulerShared {
+                runtimes,
+                keyring,
+                logs,
+                envs_dir,
+                runtime_dir: config.data_dir.join("runtime"),
+                endpoint_url: config.endpoint_url,
+                region: config.region,
+            }),
+            pools: Arc::new(Mutex::new(HashMap::new())),
+            counters: Arc::new(Mutex::new(Counters::default())),
+            max_concurrency: config.max_concurrency,
+            keep_alive: config.keep_alive,
+        };
+        Ok(scheduler)
+    }
+
+    pub fn max_concurrency(&self) -> u32 {
+        self.max_concurrency
+    }
+
+    /// Sets or clears a function's reserved concurrency.
+    pub fn set_reserved(&self, function: &str, reserved: Option<u32>) {
+        let mut c = self.counters.lock().unwrap_or_else(|e| e.into_inner());
+        match reserved {
+            Some(r) => {
+                c.reserved.insert(function.to_string(), r);
+            }
+            None => {
+                c.reserved.remove(function);
+            }
+        }
+        c.total_reserved = c.reserved.values().sum();
+    }
+
+    /// Runs `inv` on `config` (code unpacked at `code_dir`).
+    pub async fn invoke(
+        &self,
+        config: &FunctionConfiguration,
+        code_dir: &std::path::Path,
+        inv: Invocation,
+    ) -> Result<Completed, ThrottleReason> {
+        let _slot = self.acquire(&config.function_name)?;
+        let key = (config.function_name.clone(), config.version.clone());
+        let idle = self.take_idle(&key, &config.revision_id);
+        let mut env = match idle {
+            Some(env) => env,
+            None => match Environment::start(&self.shared, config, code_dir).await {
+                Ok(env) => env,
+                Err(e) => {
+                    let body = serde_json::json!({
+                        "errorType": e.error_type,
+                        "errorMessage": format!("RequestId: {} Error: {}", inv.request_id, e.message),
+                    });
+                    return Ok(Completed {
+                        outcome: Outcome::InitError,
+                        payload: Bytes::from(body.to_string()),
+                        content_type: None,
+                        log_tail: None,
+                        executed_version: config.version.clone(),
+                    });
+                }
+            },
+        };
+        let completed = env.invoke(inv).await;
+        if env.reusable() {
+            self.put_idle(key, &config.revision_id, env);
+        }
+        Ok(completed)
+    }
+
+    fn acquire(&self, function: &str) -> Result<Slot, ThrottleReason> {
+        let mut c = self.counters.lock().unwrap_or_else(|e| e.into_inner());
+        let in_flight = c.in_flight.get(function).copied().unwrap_or(0);
+        let unreserved = match c.reserved.get(function) {
+            Some(&reserved) => {
+                if in_flight >= reserved {
+                    return Err(ThrottleReason::ReservedFunctionConcurrentInvocationLimitExceeded);
+                }
+                false
+            }
+            None => {
+                let limit = self.max_concurrency.saturating_sub(c.total_reserved);
+                if c.unreserved_in_flight >= limit {
+                    return Err(ThrottleReason::ConcurrentInvocationLimitExceeded);
+                }
+                c.unreserved_in_flight += 1;
+                true
+            }
+        };
+        *c.in_flight.entry(function.to_string()).or_insert(0) += 1;
+        Ok(Slot {
+            counters: self.counters.clone(),
+            function: function.to_string(),
+            unreserved,
+        })
+    }
+
+    fn take_idle(&self, key: &(String, String), revision_id: &str) -> Option<Environment> {
+        let stale;
+        let env = {
+            let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
+            let pool = pools.get_mut(key)?;
+            if pool.revision_id != revision_id {
+                // The function changed: its old environments must not run new invocations.
+                stale = std::mem::take(&mut pool.idle);
+                pool.revision_id = revision_id.to_string();
+                None
+            } else {
+                stale = Vec::new();
+                pool.idle.pop().map(|(env, _)| env)
+            }
+        };
+        drop(stale);
+        env
+    }
+
+    fn put_idle(&self, key: (String, String), revision_id: &str, env: Environment) {
+        let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
+        let pool = pools.entry(key).or_insert_with(|| Pool {
+            revision_id: revision_id.to_string(),
+            idle: Vec::new(),
+        });
+        if pool.revision_id == revision_id {
+            pool.idle.push((env, Instant::now()));
+        } else {
+            drop(pools);
+            drop(env);
+        }
+    }
+
+    /// Stops every idle environment of `function` (it was updated or deleted).
+    pub fn retire(&self, function: &str) {
+        let stale: Vec<Pool> = {
+            let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
+            let keys: Vec<_> = pools
+                .keys()
+                .filter(|(f, _)| f == function)
+                .cloned()
+                .collect();
+            keys.iter().filter_map(|k| pools.remove(k)).collect()
+        };
+        drop(stale);
+    }
+
+    /// Stops idle environments older than the keep-alive; run periodically.
+    pub fn reap_idle(&self) {
+        let now = Instant::now();
+        let mut expired = Vec::new();
+        {
+            let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
+            for pool in pools.values_mut() {
+                let (old, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut pool.idle)
+                    .into_iter()
+                    .partition(|(_, since)| now.duration_since(*since) >= self.keep_alive);
+                pool.idle = keep;
+                expired.extend(old);
+            }
+            pools.retain(|_, p| !p.idle.is_empty());
+        }
+        drop(expired);
+    }
+
+    /// Stops every idle environment (shutdown).
+    pub fn shutdown(&self) {
+        let all: Vec<Pool> = {
+            let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
+            pools.drain().map(|(_, p)| p).collect()
+        };
+        drop(all);
+    }
+
+    /// Runs [`Scheduler::reap_idle`] every second until the returned task is aborted.
+    pub fn spawn_reaper(&self) -> tokio::task::JoinHandle<()> {
+        let scheduler = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                scheduler.reap_idle();
+            }
+        })
+    }
+}

@@ -1,0 +1,5 @@
+"""Chapter one: add two numbers. Invoke with {"value1": 10, "value2": 20} and get 30."""
+
+
+def lambda_handler(event, context):
+    return event["value1"] + event["value2"]
