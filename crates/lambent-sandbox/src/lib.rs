@@ -119,7 +119,10 @@ mod tests {
     async fn runs_with_only_the_given_environment_and_joins_output() {
         let spec = Spec {
             program: "/bin/sh".into(),
-            args: vec!["-c".into(), "echo out:$ONLY; echo err:$HOME >&2; exit 3".into()],
+            args: vec![
+                "-c".into(),
+                "echo out:$ONLY; echo err:$HOME >&2; exit 3".into(),
+            ],
             env: vec![("ONLY".into(), "x".into())],
             cwd: "/".into(),
         };

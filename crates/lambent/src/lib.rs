@@ -28,9 +28,8 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let endpoint_url = format!("http://{addr}");
-    let store = Arc::new(
-        lambent_store::Store::open(&config.data_dir).context("opening the store")?,
-    );
+    let store =
+        Arc::new(lambent_store::Store::open(&config.data_dir).context("opening the store")?);
     let root = auth::load_or_create_root(&config.data_dir).context("loading root credentials")?;
     let keyring = auth::KeyRing::new(&root);
     let logs = logs::LogStore::open(&config.data_dir.join("logs")).context("opening logs")?;

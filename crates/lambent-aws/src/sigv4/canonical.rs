@@ -8,6 +8,9 @@ use super::{AuthKind, RequestParts};
 
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
+/// A canonical (decoded and re-encoded) query `(name, value)`.
+type QueryPair<'a> = (Cow<'a, [u8]>, Cow<'a, [u8]>);
+
 /// RFC 3986 unreserved characters: `A-Z a-z 0-9 - . _ ~`.
 #[inline]
 pub(crate) fn is_unreserved(b: u8) -> bool {
@@ -191,7 +194,7 @@ pub(crate) fn write_canonical_query(out: &mut Vec<u8>, raw_query: &str, kind: Au
     if raw_query.is_empty() {
         return;
     }
-    let mut pairs: Vec<(Cow<'_, [u8]>, Cow<'_, [u8]>)> = Vec::with_capacity(8);
+    let mut pairs: Vec<QueryPair<'_>> = Vec::with_capacity(8);
     for part in raw_query.split('&') {
         if part.is_empty() {
             continue;

@@ -71,7 +71,10 @@ pub fn read(path: &Path) -> anyhow::Result<Option<RootCredentials>> {
             access_key_id,
             secret_access_key,
         })),
-        _ => anyhow::bail!("{} has no aws_access_key_id/aws_secret_access_key", path.display()),
+        _ => anyhow::bail!(
+            "{} has no aws_access_key_id/aws_secret_access_key",
+            path.display()
+        ),
     }
 }
 

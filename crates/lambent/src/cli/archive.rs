@@ -42,11 +42,7 @@ pub fn zip_path(path: &Path) -> anyhow::Result<Vec<u8>> {
     zip_entries(files.iter().map(|(n, d, x)| (n.as_str(), d.as_slice(), *x)))
 }
 
-fn collect(
-    root: &Path,
-    dir: &Path,
-    out: &mut Vec<(String, Vec<u8>, bool)>,
-) -> anyhow::Result<()> {
+fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>, bool)>) -> anyhow::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
@@ -63,7 +59,11 @@ fn collect(
                 .to_str()
                 .context("file name is not UTF-8")?
                 .to_string();
-            out.push((rel, std::fs::read(&path)?, meta.permissions().mode() & 0o111 != 0));
+            out.push((
+                rel,
+                std::fs::read(&path)?,
+                meta.permissions().mode() & 0o111 != 0,
+            ));
         }
     }
     Ok(())

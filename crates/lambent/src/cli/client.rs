@@ -18,7 +18,21 @@ pub struct Client {
     secret_access_key: String,
     session_token: Option<String>,
     region: String,
-    http: hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, Upload>,
+    http: hyper_util::client::legacy::Client<
+        hyper_util::client::legacy::connect::HttpConnector,
+        Upload,
+    >,
+}
+
+/// One request: `path` is already percent-encoded; `progress` shows the upload.
+pub struct Call<'a> {
+    pub service: &'a str,
+    pub method: &'a str,
+    pub path: &'a str,
+    pub query: &'a str,
+    pub headers: &'a [(&'a str, String)],
+    pub body: Bytes,
+    pub progress: Option<ProgressBar>,
 }
 
 /// A response, read whole.
@@ -74,12 +88,14 @@ impl Client {
             .strip_prefix("http://")
             .context("lambent's endpoint must be an http:// URL")?
             .to_string();
-        let (access_key_id, secret_access_key, session_token) =
-            match (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
-                (Some(id), Some(secret)) => (id, secret, env("AWS_SESSION_TOKEN")),
-                _ => {
-                    let path = args.data_dir.join(crate::auth::credentials_file_name());
-                    let RootCredentials {
+        let (access_key_id, secret_access_key, session_token) = match (
+            env("AWS_ACCESS_KEY_ID"),
+            env("AWS_SECRET_ACCESS_KEY"),
+        ) {
+            (Some(id), Some(secret)) => (id, secret, env("AWS_SESSION_TOKEN")),
+            _ => {
+                let path = args.data_dir.join(crate::auth::credentials_file_name());
+                let RootCredentials {
                         access_key_id,
                         secret_access_key,
                     } = crate::auth::read_credentials(&path)?.with_context(|| {
@@ -88,14 +104,15 @@ impl Client {
                             args.data_dir.display()
                         )
                     })?;
-                    (access_key_id, secret_access_key, None)
-                }
-            };
+                (access_key_id, secret_access_key, None)
+            }
+        };
         let region = env("AWS_REGION")
             .or_else(|| env("AWS_DEFAULT_REGION"))
             .unwrap_or_else(|| "us-east-1".into());
-        let http = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-            .build_http();
+        let http =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build_http();
         Ok(Client {
             endpoint,
             authority,
@@ -124,17 +141,17 @@ impl Client {
         s
     }
 
-    /// Sends a signed request. `path` is already percent-encoded; `progress` shows upload.
-    pub async fn send(
-        &self,
-        service: &str,
-        method: &str,
-        path: &str,
-        query: &str,
-        extra_headers: &[(&str, String)],
-        body: Bytes,
-        progress: Option<ProgressBar>,
-    ) -> anyhow::Result<Reply> {
+    /// Sends a signed request.
+    pub async fn send(&self, call: Call<'_>) -> anyhow::Result<Reply> {
+        let Call {
+            service,
+            method,
+            path,
+            query,
+            headers: extra_headers,
+            body,
+            progress,
+        } = call;
         let amz_date = sigv4::format_amz_date(
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)?
@@ -208,18 +225,38 @@ impl Client {
             ),
             None => (Bytes::new(), vec![]),
         };
-        self.send("lambda", method, path, query, &headers, bytes, None)
-            .await
+        self.send(Call {
+            service: "lambda",
+            method,
+            path,
+            query,
+            headers: &headers,
+            body: bytes,
+            progress: None,
+        })
+        .await
     }
 
     /// A CloudWatch Logs (awsJson) call.
-    pub async fn logs(&self, action: &str, body: &serde_json::Value) -> anyhow::Result<serde_json::Value> {
+    pub async fn logs(
+        &self,
+        action: &str,
+        body: &serde_json::Value,
+    ) -> anyhow::Result<serde_json::Value> {
         let headers = [
             ("content-type", "application/x-amz-json-1.1".to_string()),
             ("x-amz-target", format!("Logs_20140328.{action}")),
         ];
         let reply = self
-            .send("logs", "POST", "/", "", &headers, Bytes::from(body.to_string()), None)
+            .send(Call {
+                service: "logs",
+                method: "POST",
+                path: "/",
+                query: "",
+                headers: &headers,
+                body: Bytes::from(body.to_string()),
+                progress: None,
+            })
             .await?;
         if reply.status != 200 {
             let v = reply.json().unwrap_or_default();

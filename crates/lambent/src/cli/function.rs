@@ -1,7 +1,7 @@
 //! `lambent function create|list|get|update|delete`.
 
 use super::archive::zip_path;
-use super::client::{segment, Client};
+use super::client::{segment, Call, Client};
 use super::ClientArgs;
 use base64::Engine;
 use bytes::Bytes;
@@ -143,15 +143,15 @@ async fn send_json(
     let bytes = Bytes::from(serde_json::to_vec(body)?);
     let bar = progress(bytes.len());
     client
-        .send(
-            "lambda",
+        .send(Call {
+            service: "lambda",
             method,
             path,
-            "",
-            &[("content-type", "application/json".into())],
-            bytes,
-            bar,
-        )
+            query: "",
+            headers: &[("content-type", "application/json".into())],
+            body: bytes,
+            progress: bar,
+        })
         .await?
         .ok()?
         .json()
@@ -183,8 +183,13 @@ pub async fn run(cmd: FunctionCommand) -> anyhow::Result<ExitCode> {
                 "Code".into(),
                 json!({"ZipFile": base64::engine::general_purpose::STANDARD.encode(&zip)}),
             );
-            let c = send_json(&client, "POST", "/2015-03-31/functions", &Value::Object(body))
-                .await?;
+            let c = send_json(
+                &client,
+                "POST",
+                "/2015-03-31/functions",
+                &Value::Object(body),
+            )
+            .await?;
             print_config(&c);
         }
         FunctionCommand::List(args) => {
@@ -231,13 +236,19 @@ pub async fn run(cmd: FunctionCommand) -> anyhow::Result<ExitCode> {
             let mut last = None;
             if !config.is_empty() {
                 last = Some(
-                    send_json(&client, "PUT", &format!("{base}/configuration"), &Value::Object(config))
-                        .await?,
+                    send_json(
+                        &client,
+                        "PUT",
+                        &format!("{base}/configuration"),
+                        &Value::Object(config),
+                    )
+                    .await?,
                 );
             }
             if let Some(code) = &a.code {
                 let zip = zip_path(code)?;
-                let body = json!({"ZipFile": base64::engine::general_purpose::STANDARD.encode(&zip)});
+                let body =
+                    json!({"ZipFile": base64::engine::general_purpose::STANDARD.encode(&zip)});
                 last = Some(send_json(&client, "PUT", &format!("{base}/code"), &body).await?);
             }
             match last {

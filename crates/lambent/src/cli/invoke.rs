@@ -1,6 +1,6 @@
 //! `lambent invoke NAME [--payload JSON|@file] [--async] [--tail]`.
 
-use super::client::{segment, Client};
+use super::client::{segment, Call, Client};
 use super::ClientArgs;
 use base64::Engine;
 use bytes::Bytes;
@@ -38,7 +38,12 @@ pub async fn run(a: InvokeArgs) -> anyhow::Result<ExitCode> {
     };
     let mut headers = vec![(
         "x-amz-invocation-type",
-        if a.asynchronous { "Event" } else { "RequestResponse" }.to_string(),
+        if a.asynchronous {
+            "Event"
+        } else {
+            "RequestResponse"
+        }
+        .to_string(),
     )];
     if a.tail && !a.asynchronous {
         headers.push(("x-amz-log-type", "Tail".to_string()));
@@ -49,15 +54,15 @@ pub async fn run(a: InvokeArgs) -> anyhow::Result<ExitCode> {
         .map(|q| format!("Qualifier={}", segment(q)))
         .unwrap_or_default();
     let reply = client
-        .send(
-            "lambda",
-            "POST",
-            &format!("/2015-03-31/functions/{}/invocations", segment(&a.name)),
-            &query,
-            &headers,
-            Bytes::from(payload),
-            None,
-        )
+        .send(Call {
+            service: "lambda",
+            method: "POST",
+            path: &format!("/2015-03-31/functions/{}/invocations", segment(&a.name)),
+            query: &query,
+            headers: &headers,
+            body: Bytes::from(payload),
+            progress: None,
+        })
         .await?
         .ok()?;
     if let Some(tail) = reply.header("x-amz-log-result") {

@@ -20,7 +20,11 @@ pub const DEFAULT_DATA_DIR: &str = ".lambent";
 pub const ENDPOINT_FILE: &str = "endpoint";
 
 #[derive(Debug, Parser)]
-#[command(name = "lambent", version, about = "AWS Lambda and friends, on your machine")]
+#[command(
+    name = "lambent",
+    version,
+    about = "AWS Lambda and friends, on your machine"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -114,8 +118,8 @@ async fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
     // Tests and scripts read this line to learn the port when listening on :0.
     println!("lambent listening on http://{addr}");
     let shutdown = async {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .ok();
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}

@@ -51,7 +51,9 @@ fn check_target(
 ) -> Result<(), LambdaError> {
     let name = &record.latest.function_name;
     if record.version(version).is_none() {
-        return Err(LambdaError::function_not_found(ctl.arn(name, Some(version))));
+        return Err(LambdaError::function_not_found(
+            ctl.arn(name, Some(version)),
+        ));
     }
     let Some(routing) = routing else {
         return Ok(());
@@ -78,7 +80,11 @@ fn check_target(
                 "Invalid function version {v}. Function version {v} is already included in routing configuration."
             )));
         }
-        if v.parse::<u64>().ok().and_then(|n| record.versions.get(&n)).is_none() {
+        if v.parse::<u64>()
+            .ok()
+            .and_then(|n| record.versions.get(&n))
+            .is_none()
+        {
             return Err(LambdaError::InvalidParameterValue(format!(
                 "Function version {v} does not exist."
             )));
@@ -188,7 +194,10 @@ pub fn update(
         check_target(ctl, record, &version, routing.as_ref())?;
         let config = AliasConfiguration {
             function_version: version,
-            description: input.description.clone().unwrap_or(current.description.clone()),
+            description: input
+                .description
+                .clone()
+                .unwrap_or(current.description.clone()),
             routing_config: routing,
             revision_id: revision_id(),
             ..current

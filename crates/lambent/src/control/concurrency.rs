@@ -67,7 +67,10 @@ pub fn put(ctl: &Control, f: &str, req: &ApiRequest) -> Result<ApiResponse, Lamb
         Ok(())
     })?;
     ctl.scheduler().set_reserved(&name, Some(n));
-    Ok(ApiResponse::json(200, &json!({"ReservedConcurrentExecutions": n})))
+    Ok(ApiResponse::json(
+        200,
+        &json!({"ReservedConcurrentExecutions": n}),
+    ))
 }
 
 pub fn get(ctl: &Control, f: &str) -> Result<ApiResponse, LambdaError> {

@@ -5,7 +5,7 @@ use super::{now_millis, revision_id, ApiRequest, ApiResponse, Control};
 use base64::Engine;
 use lambent_aws::arn::is_role_arn;
 use lambent_aws::lambda::model::{
-    self, DeadLetterConfig, EphemeralStorage, Environment, FunctionConfiguration, LoggingConfig,
+    self, DeadLetterConfig, Environment, EphemeralStorage, FunctionConfiguration, LoggingConfig,
     SnapStart, TracingConfig,
 };
 use lambent_aws::lambda::validate::{self, Violations};
@@ -105,7 +105,12 @@ fn check_numbers(
     ephemeral: Option<i64>,
     description: Option<&str>,
 ) {
-    v.range(memory, "memorySize", validate::MIN_MEMORY.into(), validate::MAX_MEMORY.into());
+    v.range(
+        memory,
+        "memorySize",
+        validate::MIN_MEMORY.into(),
+        validate::MAX_MEMORY.into(),
+    );
     v.range(timeout, "timeout", 1, validate::MAX_TIMEOUT.into());
     v.range(
         ephemeral,
@@ -115,7 +120,11 @@ fn check_numbers(
     );
     if let Some(d) = description {
         if d.len() > validate::MAX_DESCRIPTION_LEN {
-            v.push(d, "description", "Member must have length less than or equal to 256");
+            v.push(
+                d,
+                "description",
+                "Member must have length less than or equal to 256",
+            );
         }
     }
 }
@@ -150,9 +159,10 @@ fn decode_zip(zip_file: &str) -> Result<Vec<u8>, LambdaError> {
 /// Validates and stores an archive off the async workers (unpacking can take a while).
 async fn store_code(ctl: &Control, zip: Vec<u8>) -> Result<StoredCode, LambdaError> {
     let store = ctl.inner.store.clone();
-    let stored = tokio::task::spawn_blocking(move || store.put_code(&zip, &UnpackLimits::default()))
-        .await
-        .map_err(|e| LambdaError::Service(format!("storing code failed: {e}")))?;
+    let stored =
+        tokio::task::spawn_blocking(move || store.put_code(&zip, &UnpackLimits::default()))
+            .await
+            .map_err(|e| LambdaError::Service(format!("storing code failed: {e}")))?;
     stored.map_err(|e| match e {
         StoreError::Code(c) if c.is_client_error() => {
             LambdaError::InvalidParameterValue(c.message())
@@ -169,8 +179,7 @@ fn code_input_zip(code: Option<&CodeInput>) -> Result<Vec<u8>, LambdaError> {
     };
     if code.image_uri.is_some() {
         return Err(LambdaError::InvalidParameterValue(
-            "lambent runs Zip packages only; container images (ImageUri) are not supported."
-                .into(),
+            "lambent runs Zip packages only; container images (ImageUri) are not supported.".into(),
         ));
     }
     match (&code.zip_file, &code.s3_bucket) {
@@ -229,10 +238,7 @@ impl Control {
                 "architectures",
                 "Member must have length less than or equal to 1",
             );
-        } else if architectures
-            .iter()
-            .any(|a| a != "x86_64" && a != "arm64")
-        {
+        } else if architectures.iter().any(|a| a != "x86_64" && a != "arm64") {
             v.push(
                 format!("[{}]", architectures.join(", ")),
                 "architectures",
@@ -354,17 +360,19 @@ pub(super) fn paginate<T: Clone>(
         None => default_max,
     };
     let start = match req.query("Marker") {
-        Some(m) => m.parse::<usize>().map_err(|_| {
-            LambdaError::InvalidParameterValue("Invalid pagination marker.".into())
-        })?,
+        Some(m) => m
+            .parse::<usize>()
+            .map_err(|_| LambdaError::InvalidParameterValue("Invalid pagination marker.".into()))?,
         None => 0,
     };
     let end = (start + max).min(items.len());
-    let slice = items.get(start.min(items.len())..end).unwrap_or(&[]).to_vec();
+    let slice = items
+        .get(start.min(items.len())..end)
+        .unwrap_or(&[])
+        .to_vec();
     let next = (end < items.len()).then(|| end.to_string());
     Ok((slice, next))
 }
-
 
 pub fn list(ctl: &Control, req: &ApiRequest) -> Result<ApiResponse, LambdaError> {
     let all_versions = req.query("FunctionVersion") == Some("ALL");
@@ -391,9 +399,9 @@ impl Control {
         qualifier: Option<&str>,
     ) -> Result<(std::sync::Arc<FunctionRecord>, FunctionConfiguration), LambdaError> {
         let (name, qualifier) = self.resolve_name(raw, qualifier)?;
-        let record = self
-            .get(&name)
-            .ok_or_else(|| LambdaError::function_not_found(self.arn(&name, qualifier.as_deref())))?;
+        let record = self.get(&name).ok_or_else(|| {
+            LambdaError::function_not_found(self.arn(&name, qualifier.as_deref()))
+        })?;
         let config = match qualifier.as_deref() {
             None => record.latest.clone(),
             Some(q) => {

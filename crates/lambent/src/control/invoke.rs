@@ -105,13 +105,49 @@ fn checked_payload(body: &Bytes, kind: Kind) -> Result<Bytes, LambdaError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Bytes::from_static(b"{}"));
     }
-    // serde_json stops at 128 levels of nesting, so a hostile body costs bounded stack.
+    if let Some(depth) = too_deep(body) {
+        return Err(LambdaError::InvalidRequestContent(format!(
+            "Could not parse request body into json: Could not parse payload into json: Document nesting depth ({depth}) exceeds the maximum allowed ({MAX_NESTING})"
+        )));
+    }
     serde_json::from_slice::<serde::de::IgnoredAny>(body).map_err(|e| {
         LambdaError::InvalidRequestContent(format!(
             "Could not parse request body into json: Could not parse payload into json: {e}"
         ))
     })?;
     Ok(body.clone())
+}
+
+/// The deepest nesting AWS's JSON parser accepts in a payload.
+const MAX_NESTING: usize = 1000;
+
+/// Scans for nesting deeper than [`MAX_NESTING`] without building anything: a hostile
+/// payload costs one pass and no stack.
+fn too_deep(body: &[u8]) -> Option<usize> {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in body {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(depth);
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
 }
 
 fn client_context(header: Option<&str>) -> Result<Option<String>, LambdaError> {
@@ -203,8 +239,7 @@ impl Control {
         let record = self.get(&name).ok_or_else(|| {
             LambdaError::function_not_found(self.arn(&name, qualifier.as_deref()))
         })?;
-        let not_found =
-            || LambdaError::function_not_found(self.arn(&name, qualifier.as_deref()));
+        let not_found = || LambdaError::function_not_found(self.arn(&name, qualifier.as_deref()));
         let version = match qualifier.as_deref() {
             None => "$LATEST".to_string(),
             Some(q) if q == "$LATEST" || q.bytes().all(|b| b.is_ascii_digit()) => q.to_string(),
@@ -268,7 +303,9 @@ mod tests {
         let routing = lambent_aws::lambda::model::AliasRoutingConfiguration {
             additional_version_weights: weights,
         };
-        let picks: Vec<String> = (0..200).map(|_| pick_weighted("1", Some(&routing))).collect();
+        let picks: Vec<String> = (0..200)
+            .map(|_| pick_weighted("1", Some(&routing)))
+            .collect();
         assert!(picks.iter().any(|p| p == "1"));
         assert!(picks.iter().any(|p| p == "2"));
     }

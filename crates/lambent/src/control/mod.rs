@@ -47,7 +47,11 @@ struct Inner {
 
 impl Control {
     /// Loads every stored function.
-    pub fn load(store: Arc<Store>, scheduler: Scheduler, region: String) -> anyhow::Result<Control> {
+    pub fn load(
+        store: Arc<Store>,
+        scheduler: Scheduler,
+        region: String,
+    ) -> anyhow::Result<Control> {
         let mut functions = BTreeMap::new();
         for record in store.functions()? {
             scheduler.set_reserved(&record.latest.function_name, record.reserved_concurrency);
@@ -83,12 +87,20 @@ impl Control {
 
     /// The current snapshot of a function.
     fn get(&self, name: &str) -> Option<Arc<FunctionRecord>> {
-        let functions = self.inner.functions.read().unwrap_or_else(|e| e.into_inner());
+        let functions = self
+            .inner
+            .functions
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
         functions.get(name).cloned()
     }
 
     fn all(&self) -> Vec<Arc<FunctionRecord>> {
-        let functions = self.inner.functions.read().unwrap_or_else(|e| e.into_inner());
+        let functions = self
+            .inner
+            .functions
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
         functions.values().cloned().collect()
     }
 
@@ -114,7 +126,11 @@ impl Control {
             .store
             .put_function(&record)
             .map_err(|e| LambdaError::Service(format!("storing the function failed: {e}")))?;
-        let mut functions = self.inner.functions.write().unwrap_or_else(|e| e.into_inner());
+        let mut functions = self
+            .inner
+            .functions
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
         functions.insert(record.latest.function_name.clone(), Arc::new(record));
         Ok(())
     }

@@ -30,7 +30,11 @@ impl ApiRequest {
 
     /// Parses the JSON body; an empty body is an empty object.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, LambdaError> {
-        let body: &[u8] = if self.body.is_empty() { b"{}" } else { &self.body };
+        let body: &[u8] = if self.body.is_empty() {
+            b"{}"
+        } else {
+            &self.body
+        };
         serde_json::from_slice(body).map_err(|e| {
             LambdaError::InvalidParameterValue(format!("Could not parse request body: {e}"))
         })

@@ -1,6 +1,8 @@
 //! Every route of the Lambda API, in one table.
 
-use super::{aliases, concurrency, functions, invoke, tags, versions, ApiRequest, ApiResponse, Control};
+use super::{
+    aliases, concurrency, functions, invoke, tags, versions, ApiRequest, ApiResponse, Control,
+};
 use http::Method;
 use lambent_aws::lambda::LambdaError;
 

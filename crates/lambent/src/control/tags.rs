@@ -17,7 +17,9 @@ struct Tag {
 
 /// The function an ARN names; tags live on functions only, not versions or aliases.
 fn function(ctl: &Control, arn: &str) -> Result<String, LambdaError> {
-    let r = FunctionRef::parse(arn).ok().filter(|r| arn.starts_with("arn:") && r.region.is_some());
+    let r = FunctionRef::parse(arn)
+        .ok()
+        .filter(|r| arn.starts_with("arn:") && r.region.is_some());
     let Some(r) = r else {
         return Err(LambdaError::Validation(format!(
             "1 validation error detected: Value '{arn}' at 'resource' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*):lambda:[a-z]{{2}}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{{1}}:\\d{{12}}:(function:[a-zA-Z0-9-_]+(:(\\$LATEST|[a-zA-Z0-9-_]+))?)"

@@ -37,13 +37,14 @@ pub fn handle(logs: &LogStore, action: &str, body: &[u8]) -> Response<Full<Bytes
     }
 }
 
-fn group<'a>(input: &'a Input, logs: &LogStore) -> Result<&'a str, Response<Full<Bytes>>> {
+/// The requested group, or the error AWS gives for a missing one.
+fn group<'a>(input: &'a Input, logs: &LogStore) -> Result<&'a str, Box<Response<Full<Bytes>>>> {
     let g = input.log_group_name.as_deref().unwrap_or("");
     if !logs.group_exists(g) {
-        return Err(error_response(&(
+        return Err(Box::new(error_response(&(
             "ResourceNotFoundException",
             "The specified log group does not exist.".into(),
-        )));
+        ))));
     }
     Ok(g)
 }
@@ -51,7 +52,7 @@ fn group<'a>(input: &'a Input, logs: &LogStore) -> Result<&'a str, Response<Full
 fn describe_log_streams(logs: &LogStore, input: &Input) -> Response<Full<Bytes>> {
     let g = match group(input, logs) {
         Ok(g) => g,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let streams = logs.streams(g).unwrap_or_default();
     let list: Vec<_> = streams
@@ -77,7 +78,7 @@ fn in_window(ts: i64, input: &Input) -> bool {
 fn get_log_events(logs: &LogStore, input: &Input) -> Response<Full<Bytes>> {
     let g = match group(input, logs) {
         Ok(g) => g,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let stream = input.log_stream_name.as_deref().unwrap_or("");
     let events: Vec<_> = logs
@@ -108,7 +109,7 @@ fn get_log_events(logs: &LogStore, input: &Input) -> Response<Full<Bytes>> {
 fn filter_log_events(logs: &LogStore, input: &Input) -> Response<Full<Bytes>> {
     let g = match group(input, logs) {
         Ok(g) => g,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let terms: Vec<String> = input
         .filter_pattern
@@ -127,7 +128,8 @@ fn filter_log_events(logs: &LogStore, input: &Input) -> Response<Full<Bytes>> {
             continue;
         }
         for e in logs.events(g, &s.name).unwrap_or_default() {
-            if in_window(e.timestamp, input) && terms.iter().all(|t| e.message.contains(t.as_str())) {
+            if in_window(e.timestamp, input) && terms.iter().all(|t| e.message.contains(t.as_str()))
+            {
                 out.push((s.name.clone(), e));
             }
         }

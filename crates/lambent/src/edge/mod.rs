@@ -123,7 +123,9 @@ async fn route(
         Service::Lambda if path.ends_with("/invocations") => {
             (control::MAX_SYNC_PAYLOAD, "InvokeFunction")
         }
-        Service::Lambda if req.method() == http::Method::POST && path == "/2015-03-31/functions" => {
+        Service::Lambda
+            if req.method() == http::Method::POST && path == "/2015-03-31/functions" =>
+        {
             (MAX_CONTROL_BODY, "CreateFunction")
         }
         Service::Lambda if path.ends_with("/code") => (MAX_CONTROL_BODY, "UpdateFunctionCode"),
@@ -143,8 +145,7 @@ async fn route(
         return Ok(close(lambda_error(&too_large())));
     }
     let (parts, body) = req.into_parts();
-    let body = match tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, limit).collect()).await
-    {
+    let body = match tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, limit).collect()).await {
         Ok(Ok(b)) => b.to_bytes(),
         Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
             return Ok(close(lambda_error(&too_large())))
@@ -178,7 +179,11 @@ fn api_request(parts: http::request::Parts, body: Bytes, request_id: &str) -> Ap
         .path()
         .split('/')
         .filter(|s| !s.is_empty())
-        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .map(|s| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
         .collect();
     let query = parts
         .uri
@@ -215,9 +220,8 @@ fn api_response(resp: ApiResponse) -> Response<Full<Bytes>> {
     for (k, v) in &resp.headers {
         b = b.header(*k, v);
     }
-    b.body(Full::new(resp.body)).unwrap_or_else(|_| {
-        plain(StatusCode::INTERNAL_SERVER_ERROR, "bad response header\n")
-    })
+    b.body(Full::new(resp.body))
+        .unwrap_or_else(|_| plain(StatusCode::INTERNAL_SERVER_ERROR, "bad response header\n"))
 }
 
 /// Lambda's rest-json error envelope.

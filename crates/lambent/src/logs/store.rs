@@ -44,10 +44,8 @@ impl LogStore {
     }
 
     fn stream_path(&self, group: &str, stream: &str) -> PathBuf {
-        self.group_dir(group).join(format!(
-            "{}.log",
-            utf8_percent_encode(stream, FILE_SAFE)
-        ))
+        self.group_dir(group)
+            .join(format!("{}.log", utf8_percent_encode(stream, FILE_SAFE)))
     }
 
     /// Opens a stream for appending, creating group and stream as needed.
@@ -85,7 +83,7 @@ impl LogStore {
                 stored_bytes: entry.metadata()?.len(),
             });
         }
-        out.sort_by(|a, b| b.last_event.cmp(&a.last_event));
+        out.sort_by_key(|s| std::cmp::Reverse(s.last_event));
         Ok(out)
     }
 
@@ -155,11 +153,15 @@ mod tests {
     fn round_trips_events_and_lists_streams() {
         let dir = tempfile::tempdir().unwrap();
         let store = LogStore::open(dir.path()).unwrap();
-        let mut w = store.writer("/aws/lambda/f", "2024/01/01/[$LATEST]ab").unwrap();
+        let mut w = store
+            .writer("/aws/lambda/f", "2024/01/01/[$LATEST]ab")
+            .unwrap();
         w.append(5, b"hello\tworld").unwrap();
         w.append(7, b"second").unwrap();
         w.flush().unwrap();
-        let events = store.events("/aws/lambda/f", "2024/01/01/[$LATEST]ab").unwrap();
+        let events = store
+            .events("/aws/lambda/f", "2024/01/01/[$LATEST]ab")
+            .unwrap();
         assert_eq!(events.len(), 2);
         assert_eq!(events[0].message, "hello\tworld");
         let streams = store.streams("/aws/lambda/f").unwrap();

@@ -103,7 +103,10 @@ async fn response(channel: &Channel, id: &str, req: Request<Incoming>) -> Respon
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    match Limited::new(req.into_body(), MAX_RESPONSE_BYTES).collect().await {
+    match Limited::new(req.into_body(), MAX_RESPONSE_BYTES)
+        .collect()
+        .await
+    {
         Ok(body) => {
             let reply = Reply::Response {
                 body: body.to_bytes(),
@@ -137,7 +140,10 @@ async fn error(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("Runtime.Unknown")
         .to_string();
-    let body = match Limited::new(req.into_body(), MAX_RESPONSE_BYTES).collect().await {
+    let body = match Limited::new(req.into_body(), MAX_RESPONSE_BYTES)
+        .collect()
+        .await
+    {
         Ok(b) => b.to_bytes(),
         Err(_) => {
             if let Some(id) = id {
@@ -152,14 +158,20 @@ async fn error(
         Some(id) => accepted_or_invalid(channel.finish(id, Reply::Error { error_type, body })),
         None => {
             channel.init_error(Reply::InitError { error_type, body });
-            reply(StatusCode::ACCEPTED, Bytes::from_static(b"{\"status\":\"OK\"}"))
+            reply(
+                StatusCode::ACCEPTED,
+                Bytes::from_static(b"{\"status\":\"OK\"}"),
+            )
         }
     }
 }
 
 fn accepted_or_invalid(accepted: bool) -> Response<Full<Bytes>> {
     if accepted {
-        reply(StatusCode::ACCEPTED, Bytes::from_static(b"{\"status\":\"OK\"}"))
+        reply(
+            StatusCode::ACCEPTED,
+            Bytes::from_static(b"{\"status\":\"OK\"}"),
+        )
     } else {
         invalid_request_id()
     }

@@ -73,11 +73,7 @@ impl Runtimes {
                 .map(|p| p.display().to_string())
                 .unwrap_or_else(|| "not found".into())
         };
-        format!(
-            "python: {}, node: {}",
-            show(&self.python),
-            show(&self.node)
-        )
+        format!("python: {}, node: {}", show(&self.python), show(&self.node))
     }
 
     /// The program and arguments that start `runtime` for code in `code_dir`.
@@ -107,12 +103,13 @@ impl Runtimes {
                     Ok(m) if m.is_file() && is_executable(&m) => Ok((bootstrap, vec![])),
                     Ok(_) => Err(LaunchError {
                         error_type: "Runtime.InvalidEntrypoint",
-                        message: "Error: fork/exec /var/task/bootstrap: permission denied"
-                            .into(),
+                        message: "Error: fork/exec /var/task/bootstrap: permission denied".into(),
                     }),
                     Err(_) => Err(LaunchError {
                         error_type: "Runtime.InvalidEntrypoint",
-                        message: "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]".into(),
+                        message:
+                            "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]"
+                                .into(),
                     }),
                 }
             }

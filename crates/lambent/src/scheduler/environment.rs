@@ -394,7 +394,10 @@ fn environment_variables(
     set("AWS_SESSION_TOKEN", creds.session_token.clone());
     set("_HANDLER", config.handler.clone());
     set("LAMBDA_TASK_ROOT", task_root.clone());
-    set("LAMBDA_RUNTIME_DIR", shared.runtime_dir.display().to_string());
+    set(
+        "LAMBDA_RUNTIME_DIR",
+        shared.runtime_dir.display().to_string(),
+    );
     if let Some(exec) = runtimes::execution_env(&config.runtime) {
         set("AWS_EXECUTION_ENV", exec);
     }
@@ -419,14 +422,7 @@ mod tests {
 
     #[test]
     fn report_lines_match_aws() {
-        let line = report_line(
-            "abc",
-            Duration::from_micros(3_010),
-            None,
-            128,
-            36,
-            false,
-        );
+        let line = report_line("abc", Duration::from_micros(3_010), None, 128, 36, false);
         assert_eq!(
             line,
             "REPORT RequestId: abc\tDuration: 3.01 ms\tBilled Duration: 4 ms\tMemory Size: 128 MB\tMax Memory Used: 36 MB\t"
