@@ -271,15 +271,20 @@ function _trySerializeResponse(body) {
   }
 }
 
+/** A header-safe rendering of an error type (printable ASCII only). */
 function _headerValue(v) {
   return String(v === undefined || v === null || v === '' ? 'Unhandled' : v).replace(
-    /[\r\n\x00-\x08\x0a-\x1f\x7f]/g,
-    ' ',
+    /[^\x20-\x7e]/g,
+    '?',
   );
 }
 
 function _fatal(what, err) {
-  process.stderr.write(`lambent runtime: ${what}: ${err && err.stack ? err.stack : err}\n`);
+  try {
+    fs.writeSync(2, `lambent runtime: ${what}: ${err && err.stack ? err.stack : err}\n`);
+  } catch (_) {
+    // stderr gone as well
+  }
   process.exit(1);
 }
 
@@ -1032,6 +1037,12 @@ class Runtime {
 /* ------------------------------------------------------------------------ */
 
 function main() {
+  // A log pipe whose reader went away must not turn into an 'error' event
+  // (uncaught -> logged -> EPIPE again -> ... an endless loop). Writes are
+  // dropped instead; the lost Runtime API then ends the process.
+  process.stdout.on('error', () => {});
+  process.stderr.on('error', () => {});
+
   patchConsole();
   const client = new RAPIDClient(process.env.AWS_LAMBDA_RUNTIME_API || '127.0.0.1:9001');
 
@@ -1044,15 +1055,24 @@ function main() {
     },
   };
 
+  // Posting is asynchronous here (AWS's native client blocks), so errors that
+  // arrive while the first fatal one is being reported are only logged.
+  let fatal = false;
+  const reportFatal = (kind, error) => {
+    if (fatal) return;
+    fatal = true;
+    errorCallbacks[kind](error);
+  };
+
   process.on('uncaughtException', (error) => {
     structuredConsole.logError('Uncaught Exception', error);
-    errorCallbacks.uncaughtException(error);
+    reportFatal('uncaughtException', error);
   });
 
   process.on('unhandledRejection', (reason, promise) => {
     const error = new UnhandledPromiseRejection(reason, promise);
     structuredConsole.logError('Unhandled Promise Rejection', error);
-    errorCallbacks.unhandledRejection(error);
+    reportFatal('unhandledRejection', error);
   });
 
   BeforeExitListener.reset();
@@ -1069,7 +1089,7 @@ function main() {
     .catch((error) => {
       // On AWS a failed load surfaces as an uncaught exception of the runtime.
       structuredConsole.logError('Uncaught Exception', error);
-      errorCallbacks.uncaughtException(error);
+      reportFatal('uncaughtException', error);
     });
 }
 

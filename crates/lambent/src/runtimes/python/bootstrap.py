@@ -33,23 +33,21 @@ def _lambent_code(source, first_line):
     import os
 
     path = globals().get("__file__")
-    cache = None
-    if path:
+    cache = prefix = None
+    if path and sys.implementation.cache_tag:
         path = os.path.abspath(path)
+        importer = sys.modules.get("_frozen_importlib_external")
+        magic = getattr(importer, "MAGIC_NUMBER", b"").hex()
+        prefix = "%s.%s-" % (os.path.splitext(os.path.basename(path))[0], sys.implementation.cache_tag)
         try:
             st = os.stat(path)
-            bootstrap_ext = sys.modules.get("_frozen_importlib_external")
-            magic = getattr(bootstrap_ext, "MAGIC_NUMBER", b"").hex()
-            tag = sys.implementation.cache_tag
-            if tag:
-                name = os.path.splitext(os.path.basename(path))[0]
-                cache = os.path.join(
-                    os.path.dirname(path),
-                    "__pycache__",
-                    "%s.%s-%s.%d-%d.lambent.bin" % (name, tag, magic, st.st_size, st.st_mtime_ns),
-                )
-                with open(cache, "rb") as f:
-                    return marshal.loads(f.read())
+            cache = os.path.join(
+                os.path.dirname(path),
+                "__pycache__",
+                "%s%s.%d-%d.lambent.bin" % (prefix, magic, st.st_size, st.st_mtime_ns),
+            )
+            with open(cache, "rb") as f:
+                return marshal.loads(f.read())
         except (OSError, ValueError, EOFError, TypeError):
             pass
     code = compile("\n" * (first_line - 1) + source, path or "<bootstrap>", "exec", dont_inherit=True)
@@ -57,8 +55,7 @@ def _lambent_code(source, first_line):
         try:
             cache_dir = os.path.dirname(cache)
             os.makedirs(cache_dir, exist_ok=True)
-            prefix = os.path.basename(cache).split("-", 1)[0] + "-"
-            for old in os.listdir(cache_dir):  # drop this interpreter's copies of older versions
+            for old in os.listdir(cache_dir):  # this interpreter's copies of older versions
                 if old.startswith(prefix) and old.endswith(".lambent.bin"):
                     try:
                         os.unlink(os.path.join(cache_dir, old))
@@ -124,12 +121,30 @@ class Unbuffered(object):
         return getattr(self.stream, attr)
 
     def write(self, msg):
-        self.stream.write(msg)
-        self.stream.flush()
+        try:
+            self.stream.write(msg)
+            self.stream.flush()
+        except BrokenPipeError:
+            self._reader_gone()
 
     def writelines(self, msgs):
-        self.stream.writelines(msgs)
-        self.stream.flush()
+        try:
+            self.stream.writelines(msgs)
+            self.stream.flush()
+        except BrokenPipeError:
+            self._reader_gone()
+
+    def _reader_gone(self):
+        # The log pipe's reader went away: drop output from now on (the lost
+        # Runtime API ends the process) rather than fail user code or buffer.
+        try:
+            fd = self.stream.fileno()
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, fd)
+            os.close(null)
+            self.stream.flush()
+        except (OSError, ValueError):
+            pass
 
 
 def _log(msg):
@@ -468,8 +483,8 @@ class RuntimeClient(object):
 
 
 def _header_value(v):
-    v = str(v or "Unhandled")
-    return v.replace("\r", " ").replace("\n", " ")
+    """A header-safe rendering of an error type (printable ASCII only)."""
+    return "".join(c if " " <= c <= "~" else "?" for c in str(v or "Unhandled"))
 
 
 # --------------------------------------------------------------------------
