@@ -100,6 +100,7 @@ async fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_target(false)
+        .with_writer(std::io::stderr)
         .init();
     let config = RawConfig {
         data_dir: args.data_dir,

@@ -127,6 +127,12 @@ impl Channel {
         }
     }
 
+    /// Whether the runtime already ended or failed while idle: such an environment must not
+    /// be given an invocation.
+    pub fn failed(&self) -> bool {
+        self.state().early_failure.is_some()
+    }
+
     /// Resolves once the runtime has asked for its first invocation (init is done).
     pub async fn ready(&self) {
         let mut rx = self.ready.subscribe();

@@ -62,7 +62,7 @@ impl Environment {
         let channel = Arc::new(Channel::new());
         let api_task = tokio::spawn(runtime_api::serve(listener, channel.clone())).abort_handle();
 
-        let group = logs::group_name(&config.function_name);
+        let group = config.logging_config.log_group.clone();
         let stream = logs::new_stream_name(&config.version);
         let creds = shared.keyring.issue(&config.role);
         let env = environment_variables(
@@ -129,8 +129,9 @@ impl Environment {
         })
     }
 
+    /// Whether the environment may take another invocation.
     pub fn reusable(&self) -> bool {
-        self.reusable
+        self.reusable && !self.channel.failed()
     }
 
     /// Runs one invocation to its outcome. Never fails: every failure is an [`Outcome`].

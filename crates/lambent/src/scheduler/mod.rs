@@ -239,8 +239,18 @@ impl Scheduler {
                 pool.revision_id = revision_id.to_string();
                 None
             } else {
-                stale = Vec::new();
-                pool.idle.pop().map(|(env, _)| env)
+                // Environments whose runtime died while idle are dropped, not handed out.
+                let mut dead = Vec::new();
+                let mut found = None;
+                while let Some((env, since)) = pool.idle.pop() {
+                    if env.reusable() {
+                        found = Some(env);
+                        break;
+                    }
+                    dead.push((env, since));
+                }
+                stale = dead;
+                found
             }
         };
         drop(stale);
