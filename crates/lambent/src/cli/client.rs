@@ -210,6 +210,20 @@ impl Client {
         })
     }
 
+    /// `GET /_lambent/health`, unsigned: the cheapest request, the benchmark's floor.
+    pub async fn health(&self) -> anyhow::Result<u16> {
+        let req =
+            http::Request::get(format!("{}/_lambent/health", self.endpoint)).body(Upload {
+                data: Bytes::new(),
+                sent: 0,
+                progress: None,
+            })?;
+        let resp = self.http.request(req).await?;
+        let status = resp.status().as_u16();
+        resp.into_body().collect().await?;
+        Ok(status)
+    }
+
     /// A Lambda REST call with a JSON body.
     pub async fn lambda(
         &self,

@@ -2,6 +2,7 @@
 //! public API (SigV4-signed, like any AWS tool), friendlier than the aws CLI.
 
 mod archive;
+mod bench;
 mod client;
 mod function;
 mod invoke;
@@ -43,6 +44,8 @@ pub enum Command {
     Invoke(invoke::InvokeArgs),
     /// Show a function's logs.
     Logs(logs::LogsArgs),
+    /// Measure invocation latency against the machine's loopback floor.
+    Bench(bench::BenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -90,6 +93,7 @@ pub async fn main(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Function(cmd) => function::run(cmd).await,
         Command::Invoke(args) => invoke::run(args).await,
         Command::Logs(args) => logs::run(args).await,
+        Command::Bench(args) => bench::run(args).await,
     }
 }
 

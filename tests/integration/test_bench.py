@@ -1,0 +1,27 @@
+"""`lambent bench --quick` keeps working (timings are not asserted: that is what the tool reports)."""
+
+import json
+import os
+import subprocess
+
+from conftest import LAMBENT
+
+
+def test_bench_quick_reports_every_scenario(server):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    out = subprocess.run(
+        [LAMBENT, "bench", "--quick", "--json", "--endpoint", server.endpoint,
+         "--data-dir", server.data_dir],
+        capture_output=True, timeout=120, env=env,
+    )
+    assert out.returncode == 0, out.stderr.decode()
+    rows = {r["scenario"]: r for r in json.loads(out.stdout)}
+    for scenario in ("floor (GET /_lambent/health)", "warm python", "warm node",
+                     "cold python (end to end)", "cold node (end to end)"):
+        assert rows[scenario]["samples"] > 0, scenario
+        assert 0 < rows[scenario]["p50_us"] <= rows[scenario]["max_us"]
+    assert rows["cold python (end to end)"]["init_p50_ms"] > 0
+    # The benchmark removes what it created.
+    lam = server.client("lambda")
+    names = [f["FunctionName"] for f in lam.list_functions()["Functions"]]
+    assert not [n for n in names if n.startswith("lambent-bench-")]
