@@ -23,5 +23,6 @@ def test_bench_quick_reports_every_scenario(server):
     assert rows["cold python (end to end)"]["init_p50_ms"] > 0
     # The benchmark removes what it created.
     lam = server.client("lambda")
-    names = [f["FunctionName"] for f in lam.list_functions()["Functions"]]
+    names = [f["FunctionName"] for page in lam.get_paginator("list_functions").paginate()
+             for f in page["Functions"]]
     assert not [n for n in names if n.startswith("lambent-bench-")]
