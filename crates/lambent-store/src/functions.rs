@@ -15,6 +15,10 @@ pub struct FunctionRecord {
     pub versions: BTreeMap<u64, FunctionConfiguration>,
     /// The number the next published version gets; numbers are never reused.
     pub next_version: u64,
+    /// The `RevisionId` `$LATEST` had when the newest version was published from it: while
+    /// it is unchanged, publishing again returns that version instead of a copy.
+    #[serde(default)]
+    pub published_revision: Option<String>,
     #[serde(default)]
     pub aliases: BTreeMap<String, AliasConfiguration>,
     #[serde(default)]

@@ -42,7 +42,71 @@ pub struct FunctionConfiguration {
 #[serde(rename_all = "PascalCase")]
 pub struct Environment {
     #[serde(default)]
-    pub variables: BTreeMap<String, String>,
+    pub variables: Variables,
+}
+
+/// Environment variables in the order the client sent them: AWS measures its 4 KB limit on
+/// that text, and a later duplicate key replaces an earlier one as in any JSON map.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Variables(Vec<(String, String)>);
+
+impl Variables {
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(k, _)| k.as_str())
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.0.iter().any(|(k, _)| k == key)
+    }
+
+    pub fn insert(&mut self, key: String, value: String) {
+        match self.0.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => self.0.push((key, value)),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Serialize for Variables {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Variables {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Variables;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map of strings")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<Variables, A::Error> {
+                let mut vars = Variables::default();
+                while let Some((k, v)) = m.next_entry::<String, String>()? {
+                    vars.insert(k, v);
+                }
+                Ok(vars)
+            }
+        }
+        d.deserialize_map(Visitor)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -86,6 +150,11 @@ impl Default for SnapStart {
 pub struct LoggingConfig {
     pub log_format: String,
     pub log_group: String,
+    /// Present only with the JSON log format.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub application_log_level: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub system_log_level: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -136,6 +205,16 @@ pub fn timestamp(unix_millis: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn variables_keep_the_clients_order() {
+        let env: Environment =
+            serde_json::from_str(r#"{"Variables":{"B":"1","A":"2","B":"3"}}"#).unwrap();
+        assert_eq!(
+            serde_json::to_string(&env).unwrap(),
+            r#"{"Variables":{"B":"3","A":"2"}}"#
+        );
+    }
 
     #[test]
     fn timestamps_use_lambdas_offset_form() {

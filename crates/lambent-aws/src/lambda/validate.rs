@@ -4,8 +4,8 @@
 //! one `ValidationException` ("2 validation errors detected: ...; ..."), as AWS does; semantic
 //! failures (reserved variables, the 4 KB environment) are `InvalidParameterValueException`.
 
+use super::model::Variables;
 use super::LambdaError;
-use std::collections::BTreeMap;
 
 pub const MIN_MEMORY: u32 = 128;
 pub const MAX_MEMORY: u32 = 10_240;
@@ -189,8 +189,8 @@ pub fn runtime(runtime: &str) -> Result<(), LambdaError> {
 }
 
 /// Environment variables: AWS's key pattern, reserved keys, and the 4 KB total.
-pub fn environment(vars: &BTreeMap<String, String>) -> Result<(), LambdaError> {
-    let bad_key = vars.keys().find(|k| {
+pub fn environment(vars: &Variables) -> Result<(), LambdaError> {
+    let bad_key = vars.keys().any(|k| {
         let b = k.as_bytes();
         b.len() < 2
             || !b[0].is_ascii_alphabetic()
@@ -198,15 +198,13 @@ pub fn environment(vars: &BTreeMap<String, String>) -> Result<(), LambdaError> {
                 .iter()
                 .all(|c| c.is_ascii_alphanumeric() || *c == b'_')
     });
-    if let Some(k) = bad_key {
-        let _ = k;
+    if bad_key {
         return Err(LambdaError::Validation(
             "1 validation error detected: Value at 'environment.variables' failed to satisfy constraint: Map keys must satisfy constraint: [Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+]".into(),
         ));
     }
     let reserved: Vec<&str> = vars
         .keys()
-        .map(String::as_str)
         .filter(|k| RESERVED_VARIABLES.contains(k))
         .collect();
     if !reserved.is_empty() {
@@ -284,7 +282,7 @@ mod tests {
 
     #[test]
     fn environments() {
-        let mut vars = BTreeMap::new();
+        let mut vars = Variables::default();
         vars.insert("GOOD".to_string(), "x".to_string());
         assert!(environment(&vars).is_ok());
         vars.insert("AWS_REGION".to_string(), "x".to_string());
@@ -292,13 +290,13 @@ mod tests {
             environment(&vars),
             Err(LambdaError::InvalidParameterValue(m)) if m.contains("AWS_REGION")
         ));
-        let mut big = BTreeMap::new();
+        let mut big = Variables::default();
         big.insert("A".repeat(10), "v".repeat(4100));
         assert!(matches!(
             environment(&big),
             Err(LambdaError::InvalidParameterValue(m)) if m.contains("4KB")
         ));
-        let mut bad = BTreeMap::new();
+        let mut bad = Variables::default();
         bad.insert("1X".to_string(), "v".to_string());
         assert!(matches!(environment(&bad), Err(LambdaError::Validation(_))));
     }

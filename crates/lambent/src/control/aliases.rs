@@ -103,6 +103,11 @@ pub fn create(ctl: &Control, f: &str, req: &ApiRequest) -> Result<ApiResponse, L
     let alias = input.name.clone().unwrap_or_default();
     check_name(&alias)?;
     let version = input.function_version.clone().unwrap_or_default();
+    if ctl.get(&name).is_none() {
+        return Err(LambdaError::function_not_found(
+            ctl.arn(&name, Some(&version)),
+        ));
+    }
     let config = ctl.mutate(&name, |record| {
         check_target(ctl, record, &version, input.routing_config.as_ref())?;
         let arn = ctl.arn(&name, Some(&alias));
@@ -173,11 +178,12 @@ pub fn update(
     let input: AliasInput = req.json()?;
     let name = function_name(ctl, f)?;
     let config = ctl.mutate(&name, |record| {
-        let current = record
-            .aliases
-            .get(alias)
-            .cloned()
-            .ok_or_else(|| alias_not_found(ctl, &name, alias))?;
+        let current = record.aliases.get(alias).cloned().ok_or_else(|| {
+            LambdaError::ResourceNotFound(format!(
+                "Alias not found: {}",
+                ctl.arn(&name, Some(alias))
+            ))
+        })?;
         if let Some(expected) = &input.revision_id {
             if expected != &current.revision_id {
                 return Err(LambdaError::revision_mismatch());

@@ -31,6 +31,11 @@ fn min_unreserved(max: u32) -> u32 {
 pub fn put(ctl: &Control, f: &str, req: &ApiRequest) -> Result<ApiResponse, LambdaError> {
     let input: Put = req.json()?;
     let name = name(ctl, f)?;
+    if ctl.get(&name).is_none() {
+        return Err(LambdaError::function_not_found(
+            ctl.arn(&name, Some("$LATEST")),
+        ));
+    }
     let Some(n) = input.reserved_concurrent_executions else {
         return Err(LambdaError::Validation(
             "1 validation error detected: Value null at 'reservedConcurrentExecutions' failed to satisfy constraint: Member must not be null".into(),
@@ -50,12 +55,6 @@ pub fn put(ctl: &Control, f: &str, req: &ApiRequest) -> Result<ApiResponse, Lamb
         .filter_map(|r| r.reserved_concurrency)
         .map(u64::from)
         .sum();
-    if n as u64 > u64::from(max) {
-        return Err(LambdaError::InvalidParameterValue(format!(
-            "Specified ConcurrentExecutions for function is greater than account's unreserved concurrency [{}].",
-            u64::from(max).saturating_sub(others)
-        )));
-    }
     if others + n as u64 > u64::from(max - floor) {
         return Err(LambdaError::InvalidParameterValue(format!(
             "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [{floor}]."

@@ -3,7 +3,7 @@
 
 use super::{now_millis, revision_id, ApiRequest, ApiResponse, Control};
 use base64::Engine;
-use lambent_aws::arn::is_role_arn;
+use lambent_aws::arn::{is_role_arn, FunctionRef, FunctionRefError};
 use lambent_aws::lambda::model::{
     self, DeadLetterConfig, Environment, EphemeralStorage, FunctionConfiguration, LoggingConfig,
     SnapStart, TracingConfig,
@@ -64,6 +64,49 @@ pub struct EphemeralStorageInput {
 pub struct LoggingConfigInput {
     pub log_format: Option<String>,
     pub log_group: Option<String>,
+    pub application_log_level: Option<String>,
+    pub system_log_level: Option<String>,
+}
+
+/// Applies a `LoggingConfig` change: the log levels exist only with the JSON format, where
+/// they default to INFO.
+fn logging_config(
+    current: Option<&LoggingConfig>,
+    input: LoggingConfigInput,
+    function: &str,
+) -> Result<LoggingConfig, LambdaError> {
+    let format = input
+        .log_format
+        .or_else(|| current.map(|c| c.log_format.clone()))
+        .unwrap_or_else(|| "Text".into());
+    if format != "Text" && format != "JSON" {
+        return Err(LambdaError::Validation(format!(
+            "1 validation error detected: Value '{format}' at 'loggingConfig.logFormat' failed to satisfy constraint: Member must satisfy enum value set: [JSON, Text]"
+        )));
+    }
+    let json = format == "JSON";
+    let level = |given: Option<String>, kept: Option<&String>| {
+        json.then(|| {
+            given
+                .or_else(|| kept.cloned())
+                .unwrap_or_else(|| "INFO".into())
+        })
+    };
+    Ok(LoggingConfig {
+        log_group: input
+            .log_group
+            .or_else(|| current.map(|c| c.log_group.clone()))
+            .unwrap_or_else(|| crate::logs::group_name(function)),
+        application_log_level: level(
+            input.application_log_level,
+            current.and_then(|c| c.application_log_level.as_ref()),
+        ),
+        system_log_level: level(
+            input.system_log_level,
+            current.and_then(|c| c.system_log_level.as_ref()),
+        ),
+        log_format: format,
+    })
 }
 
 /// UpdateFunctionConfiguration's body.
@@ -246,6 +289,14 @@ impl Control {
             );
         }
         v.into_result()?;
+        if matches!(
+            FunctionRef::parse(&raw_name),
+            Err(FunctionRefError::NameTooLong)
+        ) {
+            return Err(LambdaError::InvalidParameterValue(format!(
+                "1 validation error detected: Value '{raw_name}' at 'functionName' failed to satisfy constraint: Member must have length less than or equal to 64"
+            )));
+        }
         let (name, qualifier) = self.resolve_name(&raw_name, None)?;
         if qualifier.is_some() {
             return Err(LambdaError::InvalidParameterValue(
@@ -279,7 +330,11 @@ impl Control {
         let zip = code_input_zip(input.code.as_ref())?;
         let code = store_code(self, zip).await?;
 
-        let logging = input.logging_config.clone().unwrap_or_default();
+        let logging = logging_config(
+            None,
+            input.logging_config.clone().unwrap_or_default(),
+            &name,
+        )?;
         let latest = FunctionConfiguration {
             function_arn: self.arn(&name, None),
             function_name: name.clone(),
@@ -310,18 +365,14 @@ impl Control {
                     .unwrap_or(512) as u32,
             },
             snap_start: SnapStart::default(),
-            logging_config: LoggingConfig {
-                log_format: logging.log_format.unwrap_or_else(|| "Text".into()),
-                log_group: logging
-                    .log_group
-                    .unwrap_or_else(|| crate::logs::group_name(&name)),
-            },
+            logging_config: logging,
             dead_letter_config: input.dead_letter_config.clone(),
         };
         let mut record = FunctionRecord {
             latest: latest.clone(),
             versions: BTreeMap::new(),
             next_version: 1,
+            published_revision: None,
             aliases: BTreeMap::new(),
             tags: input.tags.clone().unwrap_or_default(),
             reserved_concurrency: None,
@@ -375,12 +426,25 @@ pub(super) fn paginate<T: Clone>(
 }
 
 pub fn list(ctl: &Control, req: &ApiRequest) -> Result<ApiResponse, LambdaError> {
-    let all_versions = req.query("FunctionVersion") == Some("ALL");
+    let all_versions = match req.query("FunctionVersion") {
+        None => false,
+        Some("ALL") => true,
+        Some(other) => {
+            return Err(LambdaError::Validation(format!(
+                "1 validation error detected: Value '{other}' at 'functionVersion' failed to satisfy constraint: Member must satisfy enum value set: [ALL]"
+            )))
+        }
+    };
     let mut configs = Vec::new();
     for record in ctl.all() {
-        configs.push(record.latest.clone());
+        let mut latest = record.latest.clone();
         if all_versions {
+            // Listed beside its versions, `$LATEST` carries its qualifier in the ARN.
+            latest.function_arn = ctl.arn(&latest.function_name, Some("$LATEST"));
+            configs.push(latest);
             configs.extend(record.versions.values().cloned());
+        } else {
+            configs.push(latest);
         }
     }
     let (functions, next) = paginate(&configs, req, 50)?;
@@ -415,7 +479,10 @@ impl Control {
                         .map(|a| a.function_version.clone())
                         .ok_or_else(not_found)?
                 };
-                record.version(&version).cloned().ok_or_else(not_found)?
+                let mut config = record.version(&version).cloned().ok_or_else(not_found)?;
+                // The ARN names what was asked for: `$LATEST`, the version or the alias.
+                config.function_arn = self.arn(&name, Some(q));
+                config
             }
         };
         Ok((record, config))
@@ -536,12 +603,7 @@ pub fn update_configuration(
             c.tracing_config = x;
         }
         if let Some(x) = input.logging_config {
-            if let Some(f) = x.log_format {
-                c.logging_config.log_format = f;
-            }
-            if let Some(g) = x.log_group {
-                c.logging_config.log_group = g;
-            }
+            c.logging_config = logging_config(Some(&c.logging_config), x, &c.function_name)?;
         }
         c.last_modified = model::timestamp(now_millis());
         c.revision_id = revision_id();
@@ -627,9 +689,10 @@ pub fn delete(ctl: &Control, f: &str, req: &ApiRequest) -> Result<ApiResponse, L
                         .into(),
                 )
             })?;
+            // AWS answers 204 for a version that does not exist.
             ctl.mutate(&name, |record| {
-                if record.versions.remove(&n).is_none() {
-                    return Err(LambdaError::function_not_found(ctl.arn(&name, Some(q))));
+                if !record.versions.contains_key(&n) {
+                    return Ok(());
                 }
                 if let Some(alias) = record.aliases.values().find(|a| a.function_version == q) {
                     return Err(LambdaError::ResourceConflict(format!(
@@ -637,6 +700,7 @@ pub fn delete(ctl: &Control, f: &str, req: &ApiRequest) -> Result<ApiResponse, L
                         alias.name
                     )));
                 }
+                record.versions.remove(&n);
                 Ok(())
             })?;
         }

@@ -5,6 +5,7 @@ use super::{ApiRequest, ApiResponse, Control, Resolved};
 use crate::scheduler::{Completed, Invocation, Outcome};
 use base64::Engine;
 use bytes::Bytes;
+use lambent_aws::arn::{FunctionRef, FunctionRefError};
 use lambent_aws::lambda::error::ThrottleReason;
 use lambent_aws::lambda::LambdaError;
 use std::time::Duration;
@@ -104,6 +105,13 @@ fn checked_payload(body: &Bytes, kind: Kind) -> Result<Bytes, LambdaError> {
     }
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Bytes::from_static(b"{}"));
+    }
+    // The JSON skimmer below does not look inside strings; AWS rejects invalid UTF-8 anywhere.
+    if let Err(e) = std::str::from_utf8(body) {
+        return Err(LambdaError::InvalidRequestContent(format!(
+            "Could not parse request body into json: Could not parse payload into json: Invalid UTF-8 at byte {}",
+            e.valid_up_to()
+        )));
     }
     if let Some(depth) = too_deep(body) {
         return Err(LambdaError::InvalidRequestContent(format!(
@@ -235,11 +243,19 @@ impl Control {
         raw: &str,
         qualifier: Option<&str>,
     ) -> Result<Resolved, LambdaError> {
+        // Invoke names the version it looked for: `$LATEST` when none was given.
+        if matches!(FunctionRef::parse(raw), Err(FunctionRefError::NameTooLong)) {
+            return Err(LambdaError::function_not_found(
+                self.arn(raw, Some("$LATEST")),
+            ));
+        }
         let (name, qualifier) = self.resolve_name(raw, qualifier)?;
-        let record = self.get(&name).ok_or_else(|| {
-            LambdaError::function_not_found(self.arn(&name, qualifier.as_deref()))
-        })?;
-        let not_found = || LambdaError::function_not_found(self.arn(&name, qualifier.as_deref()));
+        let not_found = || {
+            LambdaError::function_not_found(
+                self.arn(&name, Some(qualifier.as_deref().unwrap_or("$LATEST"))),
+            )
+        };
+        let record = self.get(&name).ok_or_else(not_found)?;
         let version = match qualifier.as_deref() {
             None => "$LATEST".to_string(),
             Some(q) if q == "$LATEST" || q.bytes().all(|b| b.is_ascii_digit()) => q.to_string(),

@@ -151,9 +151,8 @@ impl Control {
         qualifier: Option<&str>,
     ) -> Result<(String, Option<String>), LambdaError> {
         let r = FunctionRef::parse(raw).map_err(|e| match e {
-            FunctionRefError::NameTooLong => LambdaError::Validation(format!(
-                "1 validation error detected: Value '{raw}' at 'functionName' failed to satisfy constraint: Member must have length less than or equal to 64"
-            )),
+            // A name too long to exist is simply not found, as on AWS.
+            FunctionRefError::NameTooLong => LambdaError::function_not_found(self.arn(raw, None)),
             FunctionRefError::Pattern => LambdaError::Validation(format!(
                 "1 validation error detected: Value '{raw}' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: {}",
                 FunctionRef::pattern()

@@ -17,14 +17,14 @@ struct Publish {
 }
 
 /// Publishes `$LATEST` as a new version inside `record` (the caller stores it). As on AWS,
-/// publishing an unchanged `$LATEST` returns the newest version instead of a copy.
+/// publishing a `$LATEST` unchanged since the last publish returns that version.
 pub(super) fn publish_into(
     ctl: &Control,
     record: &mut FunctionRecord,
     description: Option<String>,
 ) -> Result<FunctionConfiguration, LambdaError> {
-    if let Some((_, newest)) = record.versions.iter().next_back() {
-        if same_content(newest, &record.latest) {
+    if record.published_revision.as_deref() == Some(record.latest.revision_id.as_str()) {
+        if let Some((_, newest)) = record.versions.iter().next_back() {
             return Ok(newest.clone());
         }
     }
@@ -39,21 +39,8 @@ pub(super) fn publish_into(
         v.description = d;
     }
     record.versions.insert(n, v.clone());
+    record.published_revision = Some(record.latest.revision_id.clone());
     Ok(v)
-}
-
-/// Whether two configurations differ only in what publishing changes.
-fn same_content(a: &FunctionConfiguration, b: &FunctionConfiguration) -> bool {
-    let strip = |c: &FunctionConfiguration| {
-        let mut c = c.clone();
-        c.version = String::new();
-        c.function_arn = String::new();
-        c.revision_id = String::new();
-        c.last_modified = String::new();
-        c.description = String::new();
-        c
-    };
-    strip(a) == strip(b)
 }
 
 pub fn publish(ctl: &Control, f: &str, req: &ApiRequest) -> Result<ApiResponse, LambdaError> {

@@ -70,7 +70,8 @@ pub fn authenticate(
     let key = keyring
         .lookup(&auth.credential.access_key_id)
         .ok_or(AuthFailure::UnknownKey)?;
-    if key.session_token.is_some() && key.session_token != auth.security_token {
+    // A temporary key needs its own token; a long-term key takes none.
+    if key.session_token != auth.security_token {
         return Err(AuthFailure::BadSessionToken);
     }
     let payload = match auth.content_sha256.as_deref() {

@@ -369,7 +369,7 @@ fn environment_variables(
         .environment
         .variables
         .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let mut set = |k: &str, v: String| {
         env.retain(|(key, _)| key != k);

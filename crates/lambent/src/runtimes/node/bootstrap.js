@@ -11,15 +11,16 @@
  * process 'beforeExit' event, error types and payloads, console patching and
  * log line formats, response streaming (awslambda.streamifyResponse).
  *
- * The Runtime API is reached with `http` and a keep-alive Agent holding one
- * socket. Idle keep-alive sockets are unref'd by Node, so between a handler's
- * start and its completion nothing of the runtime keeps the event loop alive:
- * 'beforeExit' fires exactly when the user's work has drained, as on AWS.
+ * The Runtime API is reached over one keep-alive `net` socket (a small
+ * HTTP/1.1 client, RuntimeConnection), unref'd while idle, so between a
+ * handler's start and its completion nothing of the runtime keeps the event
+ * loop alive: 'beforeExit' fires exactly when the user's work has drained, as
+ * on AWS.
  */
 
 'use strict';
 
-const http = require('http');
+const net = require('net');
 const fs = require('fs');
 const path = require('path');
 const util = require('util');
@@ -186,7 +187,22 @@ function formatJsonMessage(requestId, timestamp, level, ...messageParams) {
   return JSON.stringify(result);
 }
 
+let _stdioGuarded = false;
+
+/**
+ * A log pipe whose reader went away must not turn into an 'error' event
+ * (uncaught -> logged -> EPIPE again -> ... an endless loop): writes are then
+ * dropped, and the lost Runtime API ends the process. Installed on first use,
+ * since creating process.stdout costs ~2 ms of start-up.
+ */
+function _guardStdio() {
+  _stdioGuarded = true;
+  process.stdout.on('error', () => {});
+  process.stderr.on('error', () => {});
+}
+
 function _writeLine(line) {
+  if (!_stdioGuarded) _guardStdio();
   // One record is one line for the platform's line reader: inner newlines
   // become '\r', as AWS does on stdout. process.stdout is synchronous for
   // pipes and files on Linux.
@@ -288,48 +304,240 @@ function _fatal(what, err) {
   process.exit(1);
 }
 
+const CRLF2 = Buffer.from('\r\n\r\n');
+const CRLF = Buffer.from('\r\n');
+const EMPTY = Buffer.alloc(0);
+
+function _connectionError(code, message) {
+  const err = new Error(message);
+  err.code = code;
+  return err;
+}
+
+/**
+ * HTTP/1.1 over one keep-alive `net` socket: requests are written whole (head
+ * and body in one write, TCP_NODELAY) and answered in order; responses with
+ * Content-Length, chunked or close-delimited bodies are read. The socket is
+ * unref'd whenever no request is outstanding, so it never keeps the event loop
+ * alive by itself (this is what lets 'beforeExit' drive
+ * callbackWaitsForEmptyEventLoop). A reused connection that the server had
+ * closed is reconnected and the request resent once. (`http` costs ~6 ms more
+ * start-up than this.)
+ */
+class RuntimeConnection {
+  constructor(hostname, port, hostHeader) {
+    this.hostname = hostname;
+    this.port = port;
+    this.prefix = `Host: ${hostHeader}\r\nUser-Agent: lambent-node/${process.versions.node}\r\n`;
+    this.sock = null;
+    this.queue = [];
+    this.current = null;
+    this.buf = EMPTY;
+  }
+
+  request(method, p, headers, body) {
+    let head = `${method} ${p} HTTP/1.1\r\n${this.prefix}`;
+    for (const k in headers) head += `${k}: ${headers[k]}\r\n`;
+    if (body !== undefined) head += `Content-Length: ${body.length}\r\n`;
+    head += '\r\n';
+    const h = Buffer.from(head, 'latin1');
+    const raw = body && body.length ? Buffer.concat([h, body]) : h;
+    return new Promise((resolve, reject) => {
+      this.queue.push({ raw, resolve, reject, retried: false });
+      if (!this.current) this._next();
+    });
+  }
+
+  _next() {
+    const req = this.queue.shift();
+    if (!req) {
+      if (this.sock) this.sock.unref();
+      return;
+    }
+    this.current = req;
+    req.gotBytes = false;
+    req.fresh = !this.sock;
+    if (req.fresh) this._connect();
+    else this.sock.ref();
+    this._resetParser();
+    this.sock.write(req.raw);
+  }
+
+  _connect() {
+    const sock = net.connect({ host: this.hostname, port: this.port });
+    sock.setNoDelay(true);
+    this.sock = sock;
+    this.buf = EMPTY;
+    sock.on('data', (chunk) => {
+      if (this.sock === sock) this._onData(chunk);
+    });
+    sock.on('error', (err) => {
+      if (this.sock === sock) this._onBroken(err);
+    });
+    sock.on('close', () => {
+      if (this.sock === sock) this._onBroken(null);
+    });
+  }
+
+  _drop() {
+    const sock = this.sock;
+    this.sock = null;
+    this.buf = EMPTY;
+    if (sock) sock.destroy();
+  }
+
+  _onBroken(err) {
+    const req = this.current;
+    const closeDelimited = this.state === 'close';
+    this._drop();
+    if (!req) return; // an idle connection went away: reconnect on next use
+    if (closeDelimited && !err) {
+      this._finish(Buffer.concat(this.parts), true);
+      return;
+    }
+    this.current = null;
+    if (!req.gotBytes && !req.fresh && !req.retried) {
+      req.retried = true;
+      this.queue.unshift(req);
+      this._next();
+      return;
+    }
+    req.reject(err || _connectionError('ECONNRESET', 'Runtime API closed the connection'));
+    this._next();
+  }
+
+  _resetParser() {
+    this.state = 'head';
+    this.status = 0;
+    this.headers = null;
+    this.parts = [];
+    this.have = 0;
+    this.need = 0;
+  }
+
+  _onData(chunk) {
+    if (!this.current) return; // nothing was asked: ignore
+    this.current.gotBytes = true;
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    try {
+      this._parse();
+    } catch (err) {
+      const req = this.current;
+      this.current = null;
+      this._drop();
+      req.reject(err);
+      this._next();
+    }
+  }
+
+  _parse() {
+    for (;;) {
+      const buf = this.buf;
+      switch (this.state) {
+        case 'head': {
+          const i = buf.indexOf(CRLF2);
+          if (i < 0) return;
+          const lines = buf.toString('utf8', 0, i).split('\r\n');
+          this.buf = buf.subarray(i + 4);
+          const status = parseInt(lines[0].split(' ')[1], 10);
+          if (!(status >= 100)) throw new Error(`malformed response from Runtime API: ${lines[0]}`);
+          if (status < 200) continue; // interim response
+          const headers = {};
+          for (let j = 1; j < lines.length; j++) {
+            const c = lines[j].indexOf(':');
+            if (c > 0) headers[lines[j].slice(0, c).trim().toLowerCase()] = lines[j].slice(c + 1).trim();
+          }
+          this.status = status;
+          this.headers = headers;
+          if (/chunked/i.test(headers['transfer-encoding'] || '')) {
+            this.state = 'chunk-size';
+          } else if (headers['content-length'] !== undefined) {
+            this.state = 'body';
+            this.need = parseInt(headers['content-length'], 10) || 0;
+          } else if (status === 204 || status === 304) {
+            this.state = 'body';
+            this.need = 0;
+          } else {
+            this.state = 'close';
+          }
+          continue;
+        }
+        case 'body':
+        case 'chunk-data': {
+          const take = Math.min(this.need - this.have, buf.length);
+          if (take > 0) {
+            this.parts.push(take === buf.length ? buf : buf.subarray(0, take));
+            this.have += take;
+          }
+          this.buf = take === buf.length ? EMPTY : buf.subarray(take);
+          if (this.have < this.need) return;
+          if (this.state === 'body') {
+            this._finish(this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts), false);
+            return;
+          }
+          this.state = 'chunk-end';
+          continue;
+        }
+        case 'chunk-end': {
+          if (buf.length < 2) return;
+          this.buf = buf.subarray(2);
+          this.state = 'chunk-size';
+          continue;
+        }
+        case 'chunk-size': {
+          const i = buf.indexOf(CRLF);
+          if (i < 0) return;
+          const size = parseInt(buf.toString('latin1', 0, i).split(';')[0].trim() || '0', 16);
+          this.buf = buf.subarray(i + 2);
+          if (size === 0) {
+            this.state = 'trailers';
+          } else {
+            this.state = 'chunk-data';
+            this.need = this.have + size;
+          }
+          continue;
+        }
+        case 'trailers': {
+          const i = buf.indexOf(CRLF);
+          if (i < 0) return;
+          this.buf = buf.subarray(i + 2);
+          if (i === 0) {
+            this._finish(Buffer.concat(this.parts), false);
+            return;
+          }
+          continue;
+        }
+        case 'close':
+          if (buf.length) this.parts.push(buf);
+          this.buf = EMPTY;
+          return;
+        default:
+          return;
+      }
+    }
+  }
+
+  _finish(body, closed) {
+    const req = this.current;
+    this.current = null;
+    const res = { status: this.status, headers: this.headers, body };
+    if (!closed && (this.headers.connection || '').toLowerCase() === 'close') this._drop();
+    this._resetParser();
+    req.resolve(res);
+    this._next();
+  }
+}
+
 class RAPIDClient {
   constructor(hostnamePort) {
     const { hostname, port } = _parseHostPort(hostnamePort);
     this.hostname = hostname;
     this.port = port;
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    this.conn = new RuntimeConnection(hostname, port, hostnamePort);
   }
 
-  /** One request; a reused keep-alive socket the server had closed is retried once. */
-  _request(method, p, body, headers, retried) {
-    return new Promise((resolve, reject) => {
-      const req = http.request(
-        {
-          hostname: this.hostname,
-          port: this.port,
-          method,
-          path: p,
-          agent: this.agent,
-          headers,
-        },
-        (res) => {
-          const chunks = [];
-          res.on('data', (c) => chunks.push(c));
-          res.on('end', () =>
-            resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }),
-          );
-          res.on('error', reject);
-        },
-      );
-      req.on('error', (err) => {
-        if (
-          !retried &&
-          req.reusedSocket &&
-          (err.code === 'ECONNRESET' || err.code === 'EPIPE' || err.code === 'ECONNABORTED')
-        ) {
-          resolve(this._request(method, p, body, headers, true));
-        } else {
-          reject(err);
-        }
-      });
-      req.end(body);
-    });
+  _request(method, p, body, headers) {
+    return this.conn.request(method, p, headers, body);
   }
 
   _post(p, bodyString, extraHeaders, callback) {
@@ -387,14 +595,19 @@ class RAPIDClient {
     );
   }
 
-  /** A chunked POST of a streamed response (Lambda-Runtime-Function-Response-Mode: streaming). */
+  /**
+   * A chunked POST of a streamed response (Lambda-Runtime-Function-Response-Mode:
+   * streaming), on its own connection through `http` (loaded only here).
+   */
   streamingRequest(id, contentType) {
+    const http = require('http');
+    if (!this.streamAgent) this.streamAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     return http.request({
       hostname: this.hostname,
       port: this.port,
       method: 'POST',
       path: `${API_PREFIX}/invocation/${encodeURIComponent(id)}/response`,
-      agent: this.agent,
+      agent: this.streamAgent,
       headers: {
         'Content-Type': contentType,
         'Lambda-Runtime-Function-Response-Mode': 'streaming',
@@ -631,7 +844,7 @@ function _parseJson(jsonString, name) {
 
 class InvokeContext {
   constructor(headers) {
-    this.headers = headers; // node's http lower-cases header names
+    this.headers = headers; // RuntimeConnection lower-cases header names
   }
 
   get invokeId() {
@@ -1037,12 +1250,6 @@ class Runtime {
 /* ------------------------------------------------------------------------ */
 
 function main() {
-  // A log pipe whose reader went away must not turn into an 'error' event
-  // (uncaught -> logged -> EPIPE again -> ... an endless loop). Writes are
-  // dropped instead; the lost Runtime API then ends the process.
-  process.stdout.on('error', () => {});
-  process.stderr.on('error', () => {});
-
   patchConsole();
   const client = new RAPIDClient(process.env.AWS_LAMBDA_RUNTIME_API || '127.0.0.1:9001');
 
@@ -1065,6 +1272,7 @@ function main() {
   };
 
   process.on('uncaughtException', (error) => {
+    if (!_stdioGuarded) _guardStdio();
     structuredConsole.logError('Uncaught Exception', error);
     reportFatal('uncaughtException', error);
   });

@@ -351,8 +351,7 @@ class RuntimeClient(object):
         raise ConnectionError("unreachable")
 
     def _recv(self):
-        data = self.sock.recv(262144)
-        return data
+        return self.sock.recv(262144)
 
     def _read_response(self):
         buf = self.buf
@@ -615,9 +614,6 @@ class _LoggingImportHook(object):
         except (AttributeError, TypeError):
             return spec
         return spec
-
-    def find_module(self, name, path=None):  # pre-3.4 protocol, unused
-        return None
 
 
 def _install_logging():
