@@ -91,7 +91,11 @@ impl Runtimes {
         match Family::of(runtime) {
             Some(Family::Python) => {
                 let python = self.python.clone().ok_or_else(|| missing("python3"))?;
-                Ok((python, vec![self.python_bootstrap.clone().into()]))
+                // -B: never write bytecode into the shared, read-only code directory.
+                Ok((
+                    python,
+                    vec!["-B".into(), self.python_bootstrap.clone().into()],
+                ))
             }
             Some(Family::Node) => {
                 let node = self.node.clone().ok_or_else(|| missing("node"))?;
@@ -103,7 +107,7 @@ impl Runtimes {
                     Ok(m) if m.is_file() && is_executable(&m) => Ok((bootstrap, vec![])),
                     Ok(_) => Err(LaunchError {
                         error_type: "Runtime.InvalidEntrypoint",
-                        message: "Error: fork/exec /var/task/bootstrap: permission denied".into(),
+                        message: "fork/exec /var/task/bootstrap: permission denied".into(),
                     }),
                     Err(_) => Err(LaunchError {
                         error_type: "Runtime.InvalidEntrypoint",

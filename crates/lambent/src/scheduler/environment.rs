@@ -80,8 +80,9 @@ impl Environment {
             args,
             env,
             cwd: code_dir.to_path_buf(),
+            read_only: vec![code_dir.to_path_buf()],
         };
-        let started = lambent_sandbox::spawn(&spec);
+        let started = lambent_sandbox::spawn(&spec, shared.isolation);
         let (mut sandbox, output) = match started {
             Ok(s) => s,
             Err(e) => {
@@ -90,7 +91,7 @@ impl Environment {
                 let _ = std::fs::remove_dir_all(&dir);
                 return Err(LaunchError {
                     error_type: "Runtime.InvalidEntrypoint",
-                    message: format!("Error: fork/exec: {e}"),
+                    message: format!("fork/exec /var/task/bootstrap: {e}"),
                 });
             }
         };

@@ -61,6 +61,7 @@ pub(crate) struct SchedulerShared {
     pub runtime_dir: PathBuf,
     pub endpoint_url: String,
     pub region: String,
+    pub isolation: lambent_sandbox::Isolation,
 }
 
 /// Settings the scheduler takes from the configuration.
@@ -129,6 +130,12 @@ impl Scheduler {
         // Environments of a previous run are gone with their processes; so are their files.
         let _ = std::fs::remove_dir_all(&envs_dir);
         std::fs::create_dir_all(&envs_dir)?;
+        let isolation = lambent_sandbox::probe();
+        if !isolation.mount_namespace {
+            tracing::warn!(
+                "not enforced on this host: read-only code directories (no mount namespaces; run lambent as root)"
+            );
+        }
         let scheduler = Scheduler {
             shared: Arc::new(SchedulerShared {
                 runtimes,
@@ -138,6 +145,7 @@ impl Scheduler {
                 runtime_dir: config.data_dir.join("runtime"),
                 endpoint_url: config.endpoint_url,
                 region: config.region,
+                isolation,
             }),
             pools: Arc::new(Mutex::new(HashMap::new())),
             counters: Arc::new(Mutex::new(Counters::default())),
