@@ -307,10 +307,18 @@ impl Drop for Environment {
         self.api_task.abort();
         self.shared.keyring.revoke(&self.access_key_id);
         let dir = std::mem::take(&mut self.dir);
-        // Removing a large /tmp can take a while: not on the caller's time.
-        tokio::task::spawn_blocking(move || {
-            let _ = std::fs::remove_dir_all(dir);
-        });
+        // Removing a large /tmp can take a while: not on the caller's time, when there is a
+        // runtime to hand it to (at shutdown there may not be).
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn_blocking(move || {
+                    let _ = std::fs::remove_dir_all(dir);
+                });
+            }
+            Err(_) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        }
     }
 }
 

@@ -182,7 +182,7 @@ impl Scheduler {
     ) -> Result<Completed, ThrottleReason> {
         let _slot = self.acquire(&config.function_name)?;
         let key = (config.function_name.clone(), config.version.clone());
-        let idle = self.take_idle(&key, &config.revision_id);
+        let idle = self.take_idle(key.clone(), &config.revision_id);
         let mut env = match idle {
             Some(env) => env,
             None => match Environment::start(&self.shared, config, code_dir).await {
@@ -236,13 +236,18 @@ impl Scheduler {
         })
     }
 
-    fn take_idle(&self, key: &(String, String), revision_id: &str) -> Option<Environment> {
+    /// An idle environment of the pool, creating the pool if this is its first invocation.
+    /// A pool whose revision is stale is emptied first: a changed function's old
+    /// environments must not run new invocations.
+    fn take_idle(&self, key: (String, String), revision_id: &str) -> Option<Environment> {
         let stale;
         let env = {
             let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
-            let pool = pools.get_mut(key)?;
+            let pool = pools.entry(key).or_insert_with(|| Pool {
+                revision_id: revision_id.to_string(),
+                idle: Vec::new(),
+            });
             if pool.revision_id != revision_id {
-                // The function changed: its old environments must not run new invocations.
                 stale = std::mem::take(&mut pool.idle);
                 pool.revision_id = revision_id.to_string();
                 None
@@ -265,17 +270,18 @@ impl Scheduler {
         env
     }
 
+    /// Returns an environment to its pool, unless the pool was retired or moved on to a
+    /// newer revision meanwhile.
     fn put_idle(&self, key: (String, String), revision_id: &str, env: Environment) {
         let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
-        let pool = pools.entry(key).or_insert_with(|| Pool {
-            revision_id: revision_id.to_string(),
-            idle: Vec::new(),
-        });
-        if pool.revision_id == revision_id {
-            pool.idle.push((env, Instant::now()));
-        } else {
-            drop(pools);
-            drop(env);
+        match pools.get_mut(&key) {
+            Some(pool) if pool.revision_id == revision_id => {
+                pool.idle.push((env, Instant::now()));
+            }
+            _ => {
+                drop(pools);
+                drop(env);
+            }
         }
     }
 
@@ -306,7 +312,6 @@ impl Scheduler {
                 pool.idle = keep;
                 expired.extend(old);
             }
-            pools.retain(|_, p| !p.idle.is_empty());
         }
         drop(expired);
     }
