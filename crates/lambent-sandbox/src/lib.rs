@@ -112,6 +112,16 @@ pub fn spawn(
         .stderr(Stdio::from(err))
         .process_group(0)
         .kill_on_drop(true);
+    // SAFETY: the closure runs in the child before exec and only makes the async-signal-safe
+    // `prctl` call: if lambent dies, even by SIGKILL, the kernel kills the sandbox with it.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
     if isolation.mount_namespace && !spec.read_only.is_empty() {
         let paths = spec
             .read_only

@@ -18,7 +18,8 @@ in the raw string ``_RUNTIME``. A script is never byte-code cached by Python
 and compiling ~35 KB of source costs ~6 ms on every start, so the loader
 compiles ``_RUNTIME`` once and keeps the marshalled code object in
 ``__pycache__/`` beside this file (keyed by interpreter, file size and mtime;
-skipped silently where the directory is read-only or -B is given). Line
+written even under -B, which only concerns imported modules; skipped silently
+where the directory is read-only). Line
 numbers in tracebacks are those of this file. Edit the runtime code inside
 ``_RUNTIME`` as ordinary Python; it must not contain three single quotes.
 """
@@ -51,7 +52,9 @@ def _lambent_code(source, first_line):
         except (OSError, ValueError, EOFError, TypeError):
             pass
     code = compile("\n" * (first_line - 1) + source, path or "<bootstrap>", "exec", dont_inherit=True)
-    if cache and not sys.dont_write_bytecode:
+    # Written even under -B: -B keeps bytecode out of user code directories,
+    # and this cache only ever goes beside the bootstrap itself.
+    if cache:
         try:
             cache_dir = os.path.dirname(cache)
             os.makedirs(cache_dir, exist_ok=True)
