@@ -110,9 +110,12 @@ impl Client {
         let region = env("AWS_REGION")
             .or_else(|| env("AWS_DEFAULT_REGION"))
             .unwrap_or_else(|| "us-east-1".into());
+        let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        // Small requests must not wait for Nagle's algorithm (see PERF-NOTES).
+        connector.set_nodelay(true);
         let http =
             hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .build_http();
+                .build(connector);
         Ok(Client {
             endpoint,
             authority,
