@@ -1,0 +1,177 @@
+"""The `lambent` CLI: function management from a directory or a single file, invoke, logs and
+credentials, all through the public API."""
+
+import json
+import os
+import subprocess
+import time
+
+import pytest
+
+from conftest import LAMBENT, unique
+
+
+def cli(server, *args, check=True, env_extra=None):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(env_extra or {})
+    out = subprocess.run(
+        [LAMBENT, *args, "--data-dir", server.data_dir, "--endpoint", server.endpoint],
+        capture_output=True, timeout=60, env=env,
+    )
+    if check:
+        assert out.returncode == 0, out.stderr.decode()
+    return out
+
+
+def test_function_lifecycle_from_a_directory(server, tmp_path):
+    src = tmp_path / "fn"
+    (src / "lib").mkdir(parents=True)
+    (src / "lib" / "greeting.py").write_text("WORD = 'hello'\n")
+    (src / "app.py").write_text(
+        "from lib.greeting import WORD\n"
+        "import os\n"
+        "def handler(event, context):\n"
+        "    return {'msg': f\"{WORD} {event['name']}\", 'color': os.environ.get('COLOR')}\n"
+    )
+    name = unique("cli")
+    out = cli(server, "function", "create", name, "--code", str(src), "--runtime", "python3.12",
+              "--handler", "app.handler", "--env", "COLOR=blue", "--memory", "256")
+    assert name in out.stdout.decode()
+    try:
+        out = cli(server, "invoke", name, "--payload", '{"name": "world"}')
+        assert json.loads(out.stdout) == {"msg": "hello world", "color": "blue"}
+
+        listed = cli(server, "function", "list").stdout.decode()
+        assert any(line.startswith(name + "\t") for line in listed.splitlines())
+
+        got = json.loads(cli(server, "function", "get", name).stdout)
+        assert got["MemorySize"] == 256
+        assert got["Environment"]["Variables"] == {"COLOR": "blue"}
+
+        (src / "lib" / "greeting.py").write_text("WORD = 'goodbye'\n")
+        cli(server, "function", "update", name, "--code", str(src), "--timeout", "10")
+        got = json.loads(cli(server, "function", "get", name).stdout)
+        assert got["Timeout"] == 10
+        out = cli(server, "invoke", name, "--payload", '{"name": "world"}')
+        assert json.loads(out.stdout)["msg"] == "goodbye world"
+    finally:
+        cli(server, "function", "delete", name)
+    out = cli(server, "function", "get", name, check=False)
+    assert out.returncode != 0
+    assert b"ResourceNotFoundException" in out.stderr
+
+
+def test_create_from_a_single_file_and_payload_file(server, tmp_path):
+    f = tmp_path / "index.mjs"
+    f.write_text("export const handler = async (event) => ({ doubled: event.n * 2 });\n")
+    payload = tmp_path / "event.json"
+    payload.write_text('{"n": 21}')
+    name = unique("cli")
+    cli(server, "function", "create", name, "--code", str(f), "--runtime", "nodejs20.x",
+        "--handler", "index.handler")
+    try:
+        out = cli(server, "invoke", name, "--payload", f"@{payload}")
+        assert json.loads(out.stdout) == {"doubled": 42}
+    finally:
+        cli(server, "function", "delete", name)
+
+
+def test_function_error_exit_code_and_tail(server, tmp_path):
+    f = tmp_path / "app.py"
+    f.write_text("def handler(event, context):\n    print('about to fail')\n    raise ValueError('nope')\n")
+    name = unique("cli")
+    cli(server, "function", "create", name, "--code", str(f), "--runtime", "python3.12",
+        "--handler", "app.handler")
+    try:
+        out = cli(server, "invoke", name, "--tail", check=False)
+        assert out.returncode == 2
+        assert json.loads(out.stdout)["errorType"] == "ValueError"
+        assert b"about to fail" in out.stderr
+        assert b"REPORT RequestId:" in out.stderr
+    finally:
+        cli(server, "function", "delete", name)
+
+
+def test_async_invoke_and_logs(server, tmp_path):
+    f = tmp_path / "app.py"
+    f.write_text("def handler(event, context):\n    print('marker', event['m'])\n    return 1\n")
+    name = unique("cli")
+    marker = unique("m")
+    cli(server, "function", "create", name, "--code", str(f), "--runtime", "python3.12",
+        "--handler", "app.handler")
+    try:
+        out = cli(server, "invoke", name, "--async", "--payload", json.dumps({"m": marker}))
+        assert b"accepted: request id " in out.stderr
+        deadline = time.time() + 15
+        logs = ""
+        while time.time() < deadline:
+            logs = cli(server, "logs", name, check=False).stdout.decode()
+            if f"marker {marker}" in logs:
+                break
+            time.sleep(0.2)
+        assert f"marker {marker}" in logs
+        assert "START RequestId:" in logs and "REPORT RequestId:" in logs
+        filtered = cli(server, "logs", name, "--filter", "REPORT").stdout.decode()
+        assert filtered and all("REPORT" in line for line in filtered.splitlines())
+    finally:
+        cli(server, "function", "delete", name)
+
+
+def test_logs_follow_prints_new_events(server, tmp_path):
+    f = tmp_path / "app.py"
+    f.write_text("def handler(event, context):\n    print('follow', event['m'])\n")
+    name = unique("cli")
+    cli(server, "function", "create", name, "--code", str(f), "--runtime", "python3.12",
+        "--handler", "app.handler")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    follower = subprocess.Popen(
+        [LAMBENT, "logs", name, "--follow", "--data-dir", server.data_dir,
+         "--endpoint", server.endpoint],
+        stdout=subprocess.PIPE, env=env,
+    )
+    try:
+        time.sleep(0.5)
+        cli(server, "invoke", name, "--payload", '{"m": "one"}')
+        cli(server, "invoke", name, "--payload", '{"m": "two"}')
+        seen = b""
+        deadline = time.time() + 15
+        os.set_blocking(follower.stdout.fileno(), False)
+        while time.time() < deadline and b"follow two" not in seen:
+            chunk = follower.stdout.read()
+            if chunk:
+                seen += chunk
+            time.sleep(0.1)
+        assert b"follow one" in seen and b"follow two" in seen
+        assert seen.count(b"follow one") == 1, "an event was printed twice"
+    finally:
+        follower.kill()
+        follower.wait()
+        cli(server, "function", "delete", name)
+
+
+def test_root_credentials_from_environment(fresh_server):
+    s = fresh_server(env={"LAMBENT_ROOT_ACCESS_KEY_ID": "AKIAEXAMPLEROOT00001",
+                          "LAMBENT_ROOT_SECRET_ACCESS_KEY": "s3cr3t/EXAMPLE+key0000000000000000000000"})
+    assert s.credentials() == ("AKIAEXAMPLEROOT00001", "s3cr3t/EXAMPLE+key0000000000000000000000")
+    assert os.stat(os.path.join(s.data_dir, "credentials")).st_mode & 0o777 == 0o600
+    out = cli(s, "credentials").stdout.decode()
+    assert "export AWS_ACCESS_KEY_ID=AKIAEXAMPLEROOT00001\n" in out
+    assert f"export AWS_ENDPOINT_URL={s.endpoint}\n" in out
+    assert "export AWS_REGION=us-east-1\n" in out
+    # The exported settings are all the aws CLI needs.
+    env = dict(os.environ)
+    for line in out.splitlines():
+        k, v = line.removeprefix("export ").split("=", 1)
+        env[k] = v
+    res = subprocess.run(["aws", "lambda", "list-functions"], env=env, capture_output=True,
+                         timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["Functions"] == []
+
+
+def test_credentials_without_a_server_fail_clearly(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    out = subprocess.run([LAMBENT, "credentials", "--data-dir", str(tmp_path / "none")],
+                         capture_output=True, timeout=30, env=env)
+    assert out.returncode != 0
+    assert b"no credentials" in out.stderr
