@@ -186,12 +186,17 @@ pub struct AliasRoutingConfiguration {
 
 /// `LastModified` as Lambda writes it: `2019-08-14T22:26:11.234+0000`.
 pub fn timestamp(unix_millis: i64) -> String {
+    iso8601_millis(unix_millis, "+0000")
+}
+
+/// ISO 8601 with milliseconds in UTC, ending in `zone` (`Z` or `+0000`, as each API writes it).
+pub fn iso8601_millis(unix_millis: i64, zone: &str) -> String {
     let secs = unix_millis.div_euclid(1000);
     let millis = unix_millis.rem_euclid(1000);
     let t =
         time::OffsetDateTime::from_unix_timestamp(secs).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}+0000",
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}{zone}",
         t.year(),
         u8::from(t.month()),
         t.day(),

@@ -19,16 +19,6 @@ struct AliasInput {
     revision_id: Option<String>,
 }
 
-fn function_name(ctl: &Control, f: &str) -> Result<String, LambdaError> {
-    let (name, qualifier) = ctl.resolve_name(f, None)?;
-    if qualifier.is_some() {
-        return Err(LambdaError::InvalidParameterValue(
-            "This operation is permitted on Lambda functions only. Aliases and versions do not support this operation. Please specify either a function name or an unqualified function ARN.".into(),
-        ));
-    }
-    Ok(name)
-}
-
 fn check_name(name: &str) -> Result<(), LambdaError> {
     if !is_alias_name(name) {
         let mut v = Violations::default();
@@ -99,7 +89,7 @@ fn routing_or_none(r: Option<AliasRoutingConfiguration>) -> Option<AliasRoutingC
 
 pub fn create(ctl: &Control, f: &str, req: &ApiRequest) -> Result<ApiResponse, LambdaError> {
     let input: AliasInput = req.json()?;
-    let name = function_name(ctl, f)?;
+    let name = ctl.unqualified_name(f)?;
     let alias = input.name.clone().unwrap_or_default();
     check_name(&alias)?;
     let version = input.function_version.clone().unwrap_or_default();
@@ -138,7 +128,7 @@ fn alias_not_found(ctl: &Control, name: &str, alias: &str) -> LambdaError {
 }
 
 pub fn get(ctl: &Control, f: &str, alias: &str) -> Result<ApiResponse, LambdaError> {
-    let name = function_name(ctl, f)?;
+    let name = ctl.unqualified_name(f)?;
     let record = ctl
         .get(&name)
         .ok_or_else(|| alias_not_found(ctl, &name, alias))?;
@@ -150,7 +140,7 @@ pub fn get(ctl: &Control, f: &str, alias: &str) -> Result<ApiResponse, LambdaErr
 }
 
 pub fn list(ctl: &Control, f: &str, req: &ApiRequest) -> Result<ApiResponse, LambdaError> {
-    let name = function_name(ctl, f)?;
+    let name = ctl.unqualified_name(f)?;
     let record = ctl
         .get(&name)
         .ok_or_else(|| LambdaError::function_not_found(ctl.arn(&name, None)))?;
@@ -176,7 +166,7 @@ pub fn update(
     req: &ApiRequest,
 ) -> Result<ApiResponse, LambdaError> {
     let input: AliasInput = req.json()?;
-    let name = function_name(ctl, f)?;
+    let name = ctl.unqualified_name(f)?;
     let config = ctl.mutate(&name, |record| {
         let current = record.aliases.get(alias).cloned().ok_or_else(|| {
             LambdaError::ResourceNotFound(format!(
@@ -215,7 +205,7 @@ pub fn update(
 }
 
 pub fn delete(ctl: &Control, f: &str, alias: &str) -> Result<ApiResponse, LambdaError> {
-    let name = function_name(ctl, f)?;
+    let name = ctl.unqualified_name(f)?;
     // AWS answers 204 for an alias that does not exist.
     ctl.mutate(&name, |record| {
         record.aliases.remove(alias);

@@ -12,16 +12,6 @@ struct Put {
     reserved_concurrent_executions: Option<i64>,
 }
 
-fn name(ctl: &Control, f: &str) -> Result<String, LambdaError> {
-    let (name, qualifier) = ctl.resolve_name(f, None)?;
-    if qualifier.is_some() {
-        return Err(LambdaError::InvalidParameterValue(
-            "This operation is permitted on Lambda functions only. Aliases and versions do not support this operation. Please specify either a function name or an unqualified function ARN.".into(),
-        ));
-    }
-    Ok(name)
-}
-
 /// The smallest unreserved pool the account must keep: AWS keeps 10; a tiny
 /// `--max-concurrency` keeps half of itself.
 fn min_unreserved(max: u32) -> u32 {
@@ -30,7 +20,7 @@ fn min_unreserved(max: u32) -> u32 {
 
 pub fn put(ctl: &Control, f: &str, req: &ApiRequest) -> Result<ApiResponse, LambdaError> {
     let input: Put = req.json()?;
-    let name = name(ctl, f)?;
+    let name = ctl.unqualified_name(f)?;
     if ctl.get(&name).is_none() {
         return Err(LambdaError::function_not_found(
             ctl.arn(&name, Some("$LATEST")),
@@ -73,7 +63,7 @@ pub fn put(ctl: &Control, f: &str, req: &ApiRequest) -> Result<ApiResponse, Lamb
 }
 
 pub fn get(ctl: &Control, f: &str) -> Result<ApiResponse, LambdaError> {
-    let name = name(ctl, f)?;
+    let name = ctl.unqualified_name(f)?;
     let record = ctl
         .get(&name)
         .ok_or_else(|| LambdaError::function_not_found(ctl.arn(&name, None)))?;
@@ -84,7 +74,7 @@ pub fn get(ctl: &Control, f: &str) -> Result<ApiResponse, LambdaError> {
 }
 
 pub fn delete(ctl: &Control, f: &str) -> Result<ApiResponse, LambdaError> {
-    let name = name(ctl, f)?;
+    let name = ctl.unqualified_name(f)?;
     ctl.mutate(&name, |record| {
         record.reserved_concurrency = None;
         Ok(())

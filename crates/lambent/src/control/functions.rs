@@ -520,17 +520,6 @@ pub fn get_configuration(
     Ok(ApiResponse::json(200, &config))
 }
 
-/// Rejects qualified names where only the unqualified function makes sense.
-fn unqualified(ctl: &Control, f: &str) -> Result<String, LambdaError> {
-    let (name, qualifier) = ctl.resolve_name(f, None)?;
-    if qualifier.is_some() {
-        return Err(LambdaError::InvalidParameterValue(
-            "This operation is permitted on Lambda functions only. Aliases and versions do not support this operation. Please specify either a function name or an unqualified function ARN.".into(),
-        ));
-    }
-    Ok(name)
-}
-
 fn check_revision(expected: Option<&str>, actual: &str) -> Result<(), LambdaError> {
     match expected {
         Some(e) if e != actual => Err(LambdaError::revision_mismatch()),
@@ -544,7 +533,7 @@ pub fn update_configuration(
     req: &ApiRequest,
 ) -> Result<ApiResponse, LambdaError> {
     let input: UpdateConfiguration = req.json()?;
-    let name = unqualified(ctl, f)?;
+    let name = ctl.unqualified_name(f)?;
     let mut v = Violations::default();
     if let Some(role) = &input.role {
         check_role(&mut v, role);
@@ -619,7 +608,7 @@ pub async fn update_code(
     req: &ApiRequest,
 ) -> Result<ApiResponse, LambdaError> {
     let input: UpdateCode = req.json()?;
-    let name = unqualified(ctl, f)?;
+    let name = ctl.unqualified_name(f)?;
     let current = ctl
         .get(&name)
         .ok_or_else(|| LambdaError::function_not_found(ctl.arn(&name, None)))?;

@@ -178,6 +178,19 @@ impl Control {
     }
 }
 
+impl Control {
+    /// A function name for operations on the function itself, not a version or alias.
+    fn unqualified_name(&self, raw: &str) -> Result<String, LambdaError> {
+        let (name, qualifier) = self.resolve_name(raw, None)?;
+        if qualifier.is_some() {
+            return Err(LambdaError::InvalidParameterValue(
+                "This operation is permitted on Lambda functions only. Aliases and versions do not support this operation. Please specify either a function name or an unqualified function ARN.".into(),
+            ));
+        }
+        Ok(name)
+    }
+}
+
 /// A version of a function picked for a call: its configuration and where its code is.
 pub struct Resolved {
     pub config: FunctionConfiguration,

@@ -45,12 +45,7 @@ pub(super) fn publish_into(
 
 pub fn publish(ctl: &Control, f: &str, req: &ApiRequest) -> Result<ApiResponse, LambdaError> {
     let input: Publish = req.json()?;
-    let (name, qualifier) = ctl.resolve_name(f, None)?;
-    if qualifier.is_some() {
-        return Err(LambdaError::InvalidParameterValue(
-            "This operation is permitted on Lambda functions only. Aliases and versions do not support this operation. Please specify either a function name or an unqualified function ARN.".into(),
-        ));
-    }
+    let name = ctl.unqualified_name(f)?;
     let config = ctl.mutate(&name, |record| {
         if let Some(expected) = &input.revision_id {
             if expected != &record.latest.revision_id {

@@ -38,16 +38,5 @@ pub fn now_millis() -> i64 {
 
 /// `2024-01-01T00:00:03.123Z`, the timestamp AWS writes on platform lines.
 pub fn iso_millis(unix_millis: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp(unix_millis.div_euclid(1000))
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        unix_millis.rem_euclid(1000)
-    )
+    lambent_aws::lambda::model::iso8601_millis(unix_millis, "Z")
 }
