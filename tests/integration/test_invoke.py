@@ -9,6 +9,7 @@ Sources for the expected values: /work/shared/spec/lambda-api.md (Invoke section
 import base64
 import json
 import math
+import os
 import re
 import threading
 import time
@@ -478,3 +479,24 @@ def test_invoke_unknown_function_is_404(lam):
         rf"^Function not found: arn:aws:lambda:us-east-1:\d{{12}}:function:{name}:\$LATEST$",
         e.value.response["Error"]["Message"],
     ), e.value.response["Error"]["Message"]
+
+
+def test_idle_environment_stops_after_keep_alive(fresh_server):
+    """`--keep-alive 1`: an environment idle for longer is stopped, so the next call is cold."""
+    s = fresh_server("--keep-alive", "1")
+    lam = s.client("lambda")
+    name = unique("keepalive")
+    lam.create_function(
+        FunctionName=name, Runtime="python3.12", Handler="app.handler", Role=ROLE,
+        Code={"ZipFile": make_zip({"app.py": "import os\ndef handler(e, c):\n    return os.getpid()\n"})},
+    )
+    resp, first_pid = invoke(lam, name, {}, LogType="Tail")
+    assert "Init Duration" in log_tail(resp)
+    resp, again = invoke(lam, name, {}, LogType="Tail")
+    assert again == first_pid and "Init Duration" not in log_tail(resp)
+    time.sleep(2.5)
+    # The idle process is gone, not merely forgotten.
+    assert not os.path.exists(f"/proc/{first_pid}")
+    resp, later = invoke(lam, name, {}, LogType="Tail")
+    assert later != first_pid
+    assert "Init Duration" in log_tail(resp)
