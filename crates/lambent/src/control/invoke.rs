@@ -63,7 +63,7 @@ pub async fn invoke(ctl: &Control, f: &str, req: &ApiRequest) -> Result<ApiRespo
         Kind::Sync => {
             let completed = ctl
                 .scheduler()
-                .invoke(&resolved.config, &resolved.code_dir, inv)
+                .invoke(resolved.config(), &resolved.code_dir, inv)
                 .await
                 .map_err(|reason| LambdaError::TooManyRequests { reason })?;
             Ok(sync_response(completed))
@@ -219,7 +219,7 @@ fn spawn_async(ctl: Control, resolved: Resolved, inv: Invocation) {
             };
             match ctl
                 .scheduler()
-                .invoke(&resolved.config, &resolved.code_dir, i)
+                .invoke(resolved.config(), &resolved.code_dir, i)
                 .await
             {
                 Ok(_) => {}
@@ -257,33 +257,45 @@ impl Control {
         };
         let record = self.get(&name).ok_or_else(not_found)?;
         let version = match qualifier.as_deref() {
-            None => "$LATEST".to_string(),
-            Some(q) if q == "$LATEST" || q.bytes().all(|b| b.is_ascii_digit()) => q.to_string(),
+            None | Some("$LATEST") => "$LATEST",
+            Some(q) if q.bytes().all(|b| b.is_ascii_digit()) => q,
             Some(alias) => {
                 let a = record.aliases.get(alias).ok_or_else(not_found)?;
                 pick_weighted(&a.function_version, a.routing_config.as_ref())
             }
         };
-        let config = record.version(&version).cloned().ok_or_else(not_found)?;
-        let code_dir = self.code_dir(&config.code_sha256);
+        let number = match version {
+            "$LATEST" => None,
+            n => Some(
+                n.parse::<u64>()
+                    .ok()
+                    .filter(|n| record.versions.contains_key(n))
+                    .ok_or_else(not_found)?,
+            ),
+        };
+        let code_sha256 = match number {
+            Some(n) => &record.versions[&n].code_sha256,
+            None => &record.latest.code_sha256,
+        };
         Ok(Resolved {
+            code_dir: self.code_dir(code_sha256),
             invoked_arn: self.arn(&name, qualifier.as_deref()),
-            config,
-            code_dir,
+            version: number,
+            record: record.clone(),
         })
     }
 }
 
-fn pick_weighted(
-    primary: &str,
-    routing: Option<&lambent_aws::lambda::model::AliasRoutingConfiguration>,
-) -> String {
+fn pick_weighted<'a>(
+    primary: &'a str,
+    routing: Option<&'a lambent_aws::lambda::model::AliasRoutingConfiguration>,
+) -> &'a str {
     if let Some((v, w)) = routing.and_then(|r| r.additional_version_weights.iter().next()) {
         if rand::random::<f64>() < *w {
-            return v.clone();
+            return v;
         }
     }
-    primary.to_string()
+    primary
 }
 
 #[cfg(test)]
@@ -319,10 +331,10 @@ mod tests {
         let routing = lambent_aws::lambda::model::AliasRoutingConfiguration {
             additional_version_weights: weights,
         };
-        let picks: Vec<String> = (0..200)
+        let picks: Vec<&str> = (0..200)
             .map(|_| pick_weighted("1", Some(&routing)))
             .collect();
-        assert!(picks.iter().any(|p| p == "1"));
-        assert!(picks.iter().any(|p| p == "2"));
+        assert!(picks.contains(&"1"));
+        assert!(picks.contains(&"2"));
     }
 }

@@ -191,12 +191,23 @@ impl Control {
     }
 }
 
-/// A version of a function picked for a call: its configuration and where its code is.
+/// A version of a function picked for a call: its configuration (borrowed from the record
+/// snapshot, not copied) and where its code is.
 pub struct Resolved {
-    pub config: FunctionConfiguration,
+    record: Arc<FunctionRecord>,
+    /// `None` for `$LATEST`, else the published version number.
+    version: Option<u64>,
     pub code_dir: PathBuf,
     /// The ARN as invoked, with the qualifier the caller gave.
     pub invoked_arn: String,
+}
+
+impl Resolved {
+    pub fn config(&self) -> &FunctionConfiguration {
+        self.version
+            .and_then(|n| self.record.versions.get(&n))
+            .unwrap_or(&self.record.latest)
+    }
 }
 
 /// A new RevisionId.
