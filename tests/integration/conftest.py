@@ -149,7 +149,7 @@ def fresh_server(tmp_path):
 
     yield start
     for s in servers:
-        s.stop(signal.SIGKILL)
+        s.stop()
 
 
 @pytest.fixture(scope="session")

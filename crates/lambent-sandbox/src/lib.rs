@@ -7,6 +7,10 @@
 //! group. More namespaces, cgroups and rlimits grow here; callers keep the same interface.
 //! This crate knows nothing of Lambda.
 
+pub mod cgroup;
+
+pub use cgroup::{Cgroup, Cgroups, CpuPolicy, Limits};
+
 use std::ffi::{CString, OsString};
 use std::io;
 use std::os::unix::ffi::OsStrExt;
@@ -91,13 +95,57 @@ unsafe fn isolate_mounts(paths: &[CString], cwd: &CString) -> io::Result<()> {
 /// A running sandboxed process.
 pub struct Sandbox {
     child: tokio::process::Child,
-    pid: i32,
+    killer: Killer,
+}
+
+/// The most files a sandboxed process may hold open, as on AWS Lambda.
+pub const MAX_OPEN_FILES: u64 = 1024;
+
+/// In the child, before exec: join the sandbox's cgroups (so every byte and process from here
+/// on is counted) and cap open files.
+///
+/// # Safety
+/// Runs between fork and exec: only system calls, on memory prepared before the fork.
+unsafe fn enter(procs_files: &[CString]) -> io::Result<()> {
+    let mut digits = [0u8; 20];
+    let mut n = libc::getpid() as u64;
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for file in procs_files {
+        let fd = libc::open(file.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let len = digits.len() - at;
+        let written = libc::write(fd, digits[at..].as_ptr().cast(), len);
+        libc::close(fd);
+        if written != len as isize {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    let limit = libc::rlimit {
+        rlim_cur: MAX_OPEN_FILES,
+        rlim_max: MAX_OPEN_FILES,
+    };
+    if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 /// Starts `spec`, returning the sandbox and the read end of its joined stdout/stderr.
+/// `group`, when given, is the cgroup the process joins before it runs (see [`Cgroups`]).
 pub fn spawn(
     spec: &Spec,
     isolation: Isolation,
+    group: Option<std::sync::Arc<Cgroup>>,
 ) -> io::Result<(Sandbox, tokio::net::unix::pipe::Receiver)> {
     let (tx, rx) = tokio::net::unix::pipe::pipe()?;
     let out = tx.into_blocking_fd()?;
@@ -122,6 +170,11 @@ pub fn spawn(
             Ok(())
         });
     }
+    let procs_files = group.as_ref().map(|g| g.procs_files()).unwrap_or_default();
+    // SAFETY: `enter` only makes system calls on the CStrings built above and a stack buffer.
+    unsafe {
+        cmd.pre_exec(move || enter(&procs_files));
+    }
     if isolation.mount_namespace && !spec.read_only.is_empty() {
         let paths = spec
             .read_only
@@ -142,17 +195,18 @@ pub fn spawn(
         .id()
         .and_then(|p| i32::try_from(p).ok())
         .ok_or_else(|| io::Error::other("spawned process has no pid"))?;
-    Ok((Sandbox { child, pid }, rx))
+    let killer = Killer { pgid: pid, group };
+    Ok((Sandbox { child, killer }, rx))
 }
 
 impl Sandbox {
     pub fn pid(&self) -> i32 {
-        self.pid
+        self.killer.pgid
     }
 
     /// A handle that can kill the sandbox from anywhere, also after it was moved.
     pub fn killer(&self) -> Killer {
-        Killer { pgid: self.pid }
+        self.killer.clone()
     }
 
     /// Waits for the sandbox's main process to exit.
@@ -161,28 +215,61 @@ impl Sandbox {
     }
 }
 
-/// Kills every process of a sandbox's process group.
-#[derive(Debug, Clone, Copy)]
+/// Kills a sandbox and reads what it used: its process group, and its cgroup when it has one.
+#[derive(Debug, Clone)]
 pub struct Killer {
     pgid: i32,
+    group: Option<std::sync::Arc<Cgroup>>,
 }
 
 impl Killer {
+    /// Kills the process group at once; with a cgroup, also every process that left the
+    /// group (daemonized children), off the caller's thread.
     pub fn kill(&self) {
         // SAFETY: killpg takes plain integers and has no memory effects; the group id is the
         // pid of a child we spawned as a group leader, so it names only that sandbox's group.
         unsafe {
             libc::killpg(self.pgid, libc::SIGKILL);
         }
+        if let Some(g) = &self.group {
+            let g = g.clone();
+            match tokio::runtime::Handle::try_current() {
+                Ok(rt) => {
+                    rt.spawn_blocking(move || g.kill_all());
+                }
+                Err(_) => g.kill_all(),
+            }
+        }
     }
 
-    /// Peak resident memory of the sandbox's main process in KiB (`VmHWM`), if it still runs.
-    pub fn peak_rss_kib(&self) -> Option<u64> {
+    /// Kills everything and removes the cgroup. Blocking: run it off the async workers.
+    pub fn destroy(&self) {
+        // SAFETY: as in `kill`.
+        unsafe {
+            libc::killpg(self.pgid, libc::SIGKILL);
+        }
+        if let Some(g) = &self.group {
+            g.destroy();
+        }
+    }
+
+    /// Peak memory in bytes: of the whole cgroup when there is one, else of the main process
+    /// (`VmHWM`, while it runs).
+    pub fn peak_memory(&self) -> Option<u64> {
+        if let Some(peak) = self.group.as_ref().and_then(|g| g.peak_memory()) {
+            return Some(peak);
+        }
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pgid)).ok()?;
         status
             .lines()
             .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map(|kib| kib * 1024)
+    }
+
+    /// Whether the kernel killed a process of the sandbox for exceeding its memory.
+    pub fn oom_killed(&self) -> bool {
+        self.group.as_ref().is_some_and(|g| g.oom_killed())
     }
 }
 
@@ -223,7 +310,7 @@ mod tests {
             cwd: "/".into(),
             read_only: vec![],
         };
-        let (mut sb, mut rx) = spawn(&spec, probe()).unwrap();
+        let (mut sb, mut rx) = spawn(&spec, probe(), None).unwrap();
         let status = sb.wait().await.unwrap();
         let mut out = String::new();
         rx.read_to_string(&mut out).await.unwrap();
@@ -240,7 +327,7 @@ mod tests {
             cwd: "/".into(),
             read_only: vec![],
         };
-        let (mut sb, _rx) = spawn(&spec, probe()).unwrap();
+        let (mut sb, _rx) = spawn(&spec, probe(), None).unwrap();
         sb.killer().kill();
         let status = sb.wait().await.unwrap();
         assert_eq!(describe_exit(&status), "signal: killed");
@@ -265,7 +352,7 @@ mod tests {
             cwd: dir.clone(),
             read_only: vec![dir.clone()],
         };
-        let (mut sb, mut rx) = spawn(&spec, isolation).unwrap();
+        let (mut sb, mut rx) = spawn(&spec, isolation, None).unwrap();
         sb.wait().await.unwrap();
         let mut out = String::new();
         rx.read_to_string(&mut out).await.unwrap();
@@ -274,5 +361,101 @@ mod tests {
         // The host still sees the directory writable.
         std::fs::write(dir.join("g"), "y").unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A parent group of this test's own, so tests running in parallel do not meet.
+    fn test_groups(test: &str) -> Option<Cgroups> {
+        let g = Cgroups::open(&format!("lambent-test-{}-{test}", std::process::id()));
+        if g.is_none() {
+            eprintln!("SKIPPED: cgroups are not usable on this host (not root?)");
+        }
+        g
+    }
+
+    #[tokio::test]
+    async fn memory_cap_kills_and_is_reported() {
+        let Some(groups) = test_groups("oom") else {
+            return;
+        };
+        let limits = Limits {
+            memory_bytes: 64 * 1024 * 1024,
+            pids_max: 64,
+            cpu: CpuPolicy::Weighted,
+        };
+        let group = std::sync::Arc::new(groups.create("oom", Some(&limits)).unwrap());
+        let spec = Spec {
+            program: "/bin/sh".into(),
+            // 200 MB of touched memory, 1 MB at a time.
+            args: vec![
+                "-c".into(),
+                "x=$(head -c 209715200 /dev/zero | tr '\\0' a); echo survived".into(),
+            ],
+            env: vec![("PATH".into(), "/usr/bin:/bin".into())],
+            cwd: "/".into(),
+            read_only: vec![],
+        };
+        let (mut sb, mut rx) = spawn(&spec, probe(), Some(group.clone())).unwrap();
+        let status = sb.wait().await.unwrap();
+        let mut out = String::new();
+        rx.read_to_string(&mut out).await.unwrap();
+        assert!(!out.contains("survived"), "{out} {status:?}");
+        let killer = sb.killer();
+        assert!(killer.oom_killed());
+        let peak = killer.peak_memory().unwrap();
+        assert!(
+            peak > 50 * 1024 * 1024 && peak <= 65 * 1024 * 1024,
+            "peak {peak}"
+        );
+        killer.destroy();
+        assert_eq!(groups.remove_leftovers(), 0);
+        groups.close();
+    }
+
+    #[tokio::test]
+    async fn group_kill_reaches_daemonized_children() {
+        let Some(groups) = test_groups("daemon") else {
+            return;
+        };
+        let group = std::sync::Arc::new(groups.create("daemon", None).unwrap());
+        let marker = format!("sleep 300.{}", std::process::id() % 100_000);
+        let spec = Spec {
+            program: "/bin/sh".into(),
+            args: vec![
+                "-c".into(),
+                format!("setsid {marker} </dev/null >/dev/null 2>&1 & sleep 0.2; echo started")
+                    .into(),
+            ],
+            env: vec![("PATH".into(), "/usr/bin:/bin".into())],
+            cwd: "/".into(),
+            read_only: vec![],
+        };
+        let (mut sb, mut rx) = spawn(&spec, probe(), Some(group.clone())).unwrap();
+        sb.wait().await.unwrap();
+        let mut out = String::new();
+        rx.read_to_string(&mut out).await.unwrap();
+        assert_eq!(out, "started\n");
+        let alive = || {
+            std::process::Command::new("pgrep")
+                .args(["-f", &marker])
+                .output()
+                .map(|o| !o.stdout.is_empty())
+                .unwrap_or(false)
+        };
+        assert!(alive(), "the daemon should outlive its parent");
+        sb.killer().destroy();
+        assert!(!alive(), "the daemon survived the group kill");
+        groups.close();
+    }
+
+    #[test]
+    fn leftovers_of_a_previous_run_are_removed() {
+        let Some(groups) = test_groups("leftovers") else {
+            return;
+        };
+        let g = groups.create("left-behind", None).unwrap();
+        std::mem::forget(g);
+        assert_eq!(groups.remove_leftovers(), 1);
+        assert_eq!(groups.remove_leftovers(), 0);
+        groups.close();
     }
 }

@@ -12,6 +12,8 @@ pub struct RawConfig {
     pub max_concurrency: u32,
     pub keep_alive_secs: u64,
     pub examples: bool,
+    /// `weighted`, `aws` or `off`.
+    pub cpu_limits: String,
 }
 
 /// Validated configuration.
@@ -26,6 +28,8 @@ pub struct Config {
     pub keep_alive: Duration,
     /// Deploy the example functions on start.
     pub examples: bool,
+    /// How CPU is shared between environments.
+    pub cpu_limits: lambent_sandbox::CpuPolicy,
 }
 
 /// AWS keeps this many concurrent executions for functions without reserved concurrency.
@@ -45,6 +49,12 @@ impl RawConfig {
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
             "--region must look like an AWS region (e.g. us-east-1)"
         );
+        let cpu_limits = match self.cpu_limits.as_str() {
+            "weighted" => lambent_sandbox::CpuPolicy::Weighted,
+            "aws" => lambent_sandbox::CpuPolicy::Aws,
+            "off" => lambent_sandbox::CpuPolicy::Off,
+            other => anyhow::bail!("--cpu-limits must be weighted, aws or off, not {other:?}"),
+        };
         std::fs::create_dir_all(&self.data_dir)?;
         let data_dir = std::fs::canonicalize(&self.data_dir)?;
         Ok(Config {
@@ -53,6 +63,7 @@ impl RawConfig {
             max_concurrency: self.max_concurrency,
             keep_alive: Duration::from_secs(self.keep_alive_secs.max(1)),
             examples: self.examples,
+            cpu_limits,
         })
     }
 }

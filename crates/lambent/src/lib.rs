@@ -42,6 +42,7 @@ pub async fn run(
             region: config.region.clone(),
             max_concurrency: config.max_concurrency,
             keep_alive: config.keep_alive,
+            cpu_limits: config.cpu_limits,
         },
         runtimes,
         keyring.clone(),

@@ -46,6 +46,8 @@ pub enum Command {
     Logs(logs::LogsArgs),
     /// Measure invocation latency against the machine's loopback floor.
     Bench(bench::BenchArgs),
+    /// Print the isolation and limits this host lets lambent enforce.
+    Doctor,
 }
 
 #[derive(Debug, Args)]
@@ -68,6 +70,10 @@ pub struct UpArgs {
     /// The region lambent presents itself as.
     #[arg(long, default_value = "us-east-1")]
     pub region: String,
+    /// CPU between environments: `weighted` by memory under contention (no cap on an idle
+    /// machine), `aws` hard quotas (1,769 MB = one vCPU), or `off`.
+    #[arg(long, default_value = "weighted")]
+    pub cpu_limits: String,
 }
 
 /// How a client command reaches the server.
@@ -94,6 +100,10 @@ pub async fn main(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Invoke(args) => invoke::run(args).await,
         Command::Logs(args) => logs::run(args).await,
         Command::Bench(args) => bench::run(args).await,
+        Command::Doctor => {
+            print!("{}", crate::scheduler::isolation_report("lambent-doctor"));
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -112,6 +122,7 @@ async fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
         max_concurrency: args.max_concurrency,
         keep_alive_secs: args.keep_alive,
         examples: args.examples,
+        cpu_limits: args.cpu_limits,
     }
     .validate()?;
     let listener = tokio::net::TcpListener::bind(&args.listen).await?;

@@ -16,6 +16,8 @@ use tokio::sync::{mpsc, oneshot};
 
 /// AWS gives on-demand environments 10 s to initialise.
 const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Processes and threads one environment may have, as on AWS Lambda.
+const MAX_PROCESSES: u64 = 1024;
 
 pub struct Environment {
     channel: Arc<Channel>,
@@ -82,13 +84,35 @@ impl Environment {
             cwd: code_dir.to_path_buf(),
             read_only: vec![code_dir.to_path_buf()],
         };
-        let started = lambent_sandbox::spawn(&spec, shared.isolation);
+        let cgroup = match &shared.cgroups {
+            Some(c) => {
+                let limits = lambent_sandbox::Limits {
+                    memory_bytes: u64::from(config.memory_size) * 1024 * 1024,
+                    pids_max: MAX_PROCESSES,
+                    cpu: shared.cpu_limits,
+                };
+                match c.create(&id, Some(&limits)) {
+                    Ok(g) => Some(Arc::new(g)),
+                    Err(e) => {
+                        api_task.abort();
+                        shared.keyring.revoke(&creds.access_key_id);
+                        let _ = std::fs::remove_dir_all(&dir);
+                        return Err(io_failure("creating the environment's cgroup", e));
+                    }
+                }
+            }
+            None => None,
+        };
+        let started = lambent_sandbox::spawn(&spec, shared.isolation, cgroup.clone());
         let (mut sandbox, output) = match started {
             Ok(s) => s,
             Err(e) => {
                 api_task.abort();
                 shared.keyring.revoke(&creds.access_key_id);
                 let _ = std::fs::remove_dir_all(&dir);
+                if let Some(g) = cgroup {
+                    tokio::task::spawn_blocking(move || g.destroy());
+                }
                 return Err(LaunchError {
                     error_type: "Runtime.InvalidEntrypoint",
                     message: format!("fork/exec /var/task/bootstrap: {e}"),
@@ -178,8 +202,8 @@ impl Environment {
         // Read before any kill below: the kernel forgets a process's peak with the process.
         let max_memory_mb = self
             .killer
-            .peak_rss_kib()
-            .map(|kib| kib.div_ceil(1024))
+            .peak_memory()
+            .map(|b| b.div_ceil(1024 * 1024))
             .unwrap_or(0);
         let (outcome, payload, content_type) = self.outcome(&request_id, reply, init_duration);
         if !matches!(outcome, Outcome::Ok | Outcome::FunctionError) {
@@ -262,6 +286,14 @@ impl Environment {
                 ),
                 None,
             ),
+            Some(Reply::Exited(how)) if self.killer.oom_killed() => (
+                Outcome::OutOfMemory,
+                platform_error(
+                    "Runtime.OutOfMemory",
+                    format!("RequestId: {request_id} Error: Runtime exited with error: {how}"),
+                ),
+                None,
+            ),
             Some(Reply::Exited(how)) => {
                 let reason = if how == "exit status 0" {
                     "Runtime exited without providing a reason".to_string()
@@ -307,17 +339,18 @@ impl Drop for Environment {
         self.api_task.abort();
         self.shared.keyring.revoke(&self.access_key_id);
         let dir = std::mem::take(&mut self.dir);
-        // Removing a large /tmp can take a while: not on the caller's time, when there is a
-        // runtime to hand it to (at shutdown there may not be).
+        let killer = self.killer.clone();
+        let teardown = move || {
+            killer.destroy();
+            let _ = std::fs::remove_dir_all(dir);
+        };
+        // Removing a cgroup and a large /tmp can take a while: not on the caller's time, when
+        // there is a runtime to hand it to (at shutdown there may not be).
         match tokio::runtime::Handle::try_current() {
             Ok(rt) => {
-                rt.spawn_blocking(move || {
-                    let _ = std::fs::remove_dir_all(dir);
-                });
+                rt.spawn_blocking(teardown);
             }
-            Err(_) => {
-                let _ = std::fs::remove_dir_all(dir);
-            }
+            Err(_) => teardown(),
         }
     }
 }

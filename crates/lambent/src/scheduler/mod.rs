@@ -39,6 +39,7 @@ pub enum Outcome {
     Timeout,
     ResponseTooLarge,
     RuntimeExit,
+    OutOfMemory,
     InitError,
 }
 
@@ -62,6 +63,9 @@ pub(crate) struct SchedulerShared {
     pub endpoint_url: String,
     pub region: String,
     pub isolation: lambent_sandbox::Isolation,
+    /// The parent cgroup of this instance's environments, when the host allows cgroups.
+    pub cgroups: Option<lambent_sandbox::Cgroups>,
+    pub cpu_limits: lambent_sandbox::CpuPolicy,
 }
 
 /// Settings the scheduler takes from the configuration.
@@ -71,6 +75,7 @@ pub struct SchedulerConfig {
     pub region: String,
     pub max_concurrency: u32,
     pub keep_alive: Duration,
+    pub cpu_limits: lambent_sandbox::CpuPolicy,
 }
 
 struct Pool {
@@ -131,10 +136,19 @@ impl Scheduler {
         let _ = std::fs::remove_dir_all(&envs_dir);
         std::fs::create_dir_all(&envs_dir)?;
         let isolation = lambent_sandbox::probe();
-        if !isolation.mount_namespace {
-            tracing::warn!(
-                "not enforced on this host: read-only code directories (no mount namespaces; run lambent as root)"
-            );
+        let cgroups = lambent_sandbox::Cgroups::open(&instance_name(&config.data_dir));
+        if let Some(c) = &cgroups {
+            let left = c.remove_leftovers();
+            if left > 0 {
+                tracing::info!(
+                    environments = left,
+                    "removed environments a previous run left behind"
+                );
+            }
+        }
+        let unenforced = unenforced(isolation, cgroups.as_ref());
+        if !unenforced.is_empty() {
+            tracing::warn!("not enforced on this host: {}", unenforced.join("; "));
         }
         let scheduler = Scheduler {
             shared: Arc::new(SchedulerShared {
@@ -146,6 +160,8 @@ impl Scheduler {
                 endpoint_url: config.endpoint_url,
                 region: config.region,
                 isolation,
+                cgroups,
+                cpu_limits: config.cpu_limits,
             }),
             pools: Arc::new(Mutex::new(HashMap::new())),
             counters: Arc::new(Mutex::new(Counters::default())),
@@ -316,13 +332,16 @@ impl Scheduler {
         drop(expired);
     }
 
-    /// Stops every idle environment (shutdown).
+    /// Stops every environment (shutdown) and removes the instance's cgroups.
     pub fn shutdown(&self) {
         let all: Vec<Pool> = {
             let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
             pools.drain().map(|(_, p)| p).collect()
         };
         drop(all);
+        if let Some(c) = &self.shared.cgroups {
+            c.close();
+        }
     }
 
     /// Runs [`Scheduler::reap_idle`] every second until the returned task is aborted.
@@ -336,4 +355,91 @@ impl Scheduler {
             }
         })
     }
+}
+
+/// The cgroup name of the lambent instance serving `data_dir`: stable across restarts, so a
+/// new start finds what a killed one left, and distinct per data directory.
+fn instance_name(data_dir: &std::path::Path) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(data_dir.as_os_str().as_encoded_bytes());
+    format!("lambent-{}", &hex::encode(digest)[..12])
+}
+
+/// The limits this host does not let lambent enforce, in words.
+fn unenforced(
+    isolation: lambent_sandbox::Isolation,
+    cgroups: Option<&lambent_sandbox::Cgroups>,
+) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if !isolation.mount_namespace {
+        out.push("read-only code directories (no mount namespaces; run lambent as root)");
+    }
+    match cgroups.map(|c| c.hierarchy()) {
+        None => out.push(
+            "memory caps, process caps, CPU shares, measured peak memory of the whole environment and killing daemonized children (no usable cgroups; run lambent as root)",
+        ),
+        Some(lambent_sandbox::cgroup::Hierarchy::V1 { pids, cpu, .. }) => {
+            if pids.is_none() {
+                out.push("process caps (no pids controller)");
+            }
+            if cpu.is_none() {
+                out.push("CPU shares (no cpu controller)");
+            }
+        }
+        Some(lambent_sandbox::cgroup::Hierarchy::V2 { .. }) => {}
+    }
+    out
+}
+
+/// What `lambent doctor` prints: the isolation this host allows.
+pub fn isolation_report(instance: &str) -> String {
+    let isolation = lambent_sandbox::probe();
+    let cgroups = lambent_sandbox::Cgroups::open(instance);
+    let yes_no = |b: bool| if b { "enforced" } else { "NOT enforced" };
+    let mut r = String::new();
+    let hierarchy = match cgroups.as_ref().map(|c| c.hierarchy()) {
+        Some(lambent_sandbox::cgroup::Hierarchy::V2 { base }) => {
+            format!("v2 at {}", base.display())
+        }
+        Some(lambent_sandbox::cgroup::Hierarchy::V1 {
+            memory,
+            pids,
+            cpu,
+            freezer,
+        }) => format!(
+            "v1: memory at {}, pids {}, cpu {}, freezer {}",
+            memory.display(),
+            if pids.is_some() { "yes" } else { "no" },
+            if cpu.is_some() { "yes" } else { "no" },
+            if freezer.is_some() { "yes" } else { "no" },
+        ),
+        None => "none usable".into(),
+    };
+    r.push_str(&format!("cgroups: {hierarchy}\n"));
+    let has = cgroups.is_some();
+    r.push_str(&format!(
+        "memory cap (MemorySize) and Runtime.OutOfMemory: {}\n",
+        yes_no(has)
+    ));
+    r.push_str(&format!(
+        "Max Memory Used: {}\n",
+        if has {
+            "whole environment (cgroup peak)"
+        } else {
+            "main process only (VmHWM)"
+        }
+    ));
+    r.push_str(&format!("process cap (1024): {}\n", yes_no(has)));
+    r.push_str(&format!("CPU share by memory: {}\n", yes_no(has)));
+    r.push_str(&format!("kill of daemonized children: {}\n", yes_no(has)));
+    r.push_str(&format!(
+        "read-only code directory: {}\n",
+        yes_no(isolation.mount_namespace)
+    ));
+    r.push_str("open files cap (1024): enforced (rlimit)\n");
+    r.push_str("environment dies with lambent: enforced (parent-death signal)\n");
+    if let Some(c) = cgroups {
+        c.close();
+    }
+    r
 }
