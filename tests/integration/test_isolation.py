@@ -165,3 +165,98 @@ def test_doctor_reports_every_limit():
     for line in ("cgroups:", "memory cap", "Max Memory Used", "process cap", "CPU share",
                  "read-only code directory", "open files cap"):
         assert line in out, out
+
+
+needs_view = pytest.mark.skipif(
+    "read-only code directory: enforced" not in doctor(),
+    reason="private filesystem views need root (lambent doctor)",
+)
+
+PROBE = """
+import os, errno
+
+def attempt(path, mode="r"):
+    try:
+        with open(path, mode) as f:
+            if mode == "r":
+                f.read(1)
+            else:
+                f.write("x")
+        return "ok"
+    except OSError as e:
+        return errno.errorcode.get(e.errno, str(e.errno))
+
+def handler(event, context):
+    out = {p: attempt(p) for p in event["read"]}
+    out.update({p + ":w": attempt(p, "w") for p in event.get("write", [])})
+    out["uid"] = os.getuid()
+    out["cwd"] = os.getcwd()
+    out["tmp"] = sorted(os.listdir("/tmp"))
+    if event.get("leave"):
+        with open("/tmp/" + event["leave"], "w") as f:
+            f.write("left")
+    return out
+"""
+
+
+@needs_view
+def test_function_cannot_see_lambent_or_other_functions(server, lam, function):
+    other = function({"app.py": "SECRET = 'other code'\ndef handler(e, c):\n    return 1\n"})
+    code_sha = lam.get_function(FunctionName=other)["Configuration"]["CodeSha256"]
+    import base64
+    other_code = os.path.join(server.data_dir, "code", base64.b64decode(code_sha).hex(), "app.py")
+    assert os.path.exists(other_code)
+    name = function({"app.py": PROBE})
+    lambent_pid = server.proc.pid
+    reads = [os.path.join(server.data_dir, "credentials"), other_code,
+             f"/proc/{lambent_pid}/environ", server.log_path, "/var/task/app.py"]
+    resp, body = invoke(lam, name, {"read": reads, "write": ["/var/task/new.py", "/tmp/mine"]})
+    assert body[reads[0]] == "ENOENT", body  # the data directory does not exist
+    assert body[reads[1]] == "ENOENT", body
+    assert body[reads[2]] in ("EACCES", "ENOENT", "EPERM"), body
+    assert body[reads[3]] == "ENOENT", body
+    assert body["/var/task/app.py"] == "ok"
+    assert body["/var/task/new.py:w"] in ("EROFS", "EACCES")
+    assert body["/tmp/mine:w"] == "ok"
+    assert body["uid"] != 0
+    assert body["cwd"] == "/var/task"
+
+
+@needs_view
+def test_tmp_is_private_and_wiped(lam, function):
+    a = function({"app.py": PROBE})
+    b = function({"app.py": PROBE})
+    marker = unique("m")
+    resp, body = invoke(lam, a, {"read": [], "leave": marker})
+    resp, body = invoke(lam, a, {"read": []})
+    assert marker in body["tmp"]  # warm: the same environment keeps its /tmp
+    resp, body = invoke(lam, b, {"read": []})
+    assert marker not in body["tmp"]  # another function never sees it
+    lam.update_function_configuration(FunctionName=a, Description="new environment")
+    lam.get_waiter("function_updated_v2").wait(FunctionName=a)
+    resp, body = invoke(lam, a, {"read": []})
+    assert marker not in body["tmp"]  # a new environment starts with an empty /tmp
+
+
+@needs_view
+def test_tmp_is_capped_at_ephemeral_storage(lam, function):
+    fill = """
+import errno
+def handler(event, context):
+    written = 0
+    chunk = b"x" * (1024 * 1024)
+    try:
+        with open("/tmp/fill", "wb") as f:
+            for _ in range(event["mb"]):
+                f.write(chunk)
+                f.flush()
+                written += 1
+    except OSError as e:
+        return {"written_mb": written, "error": errno.errorcode[e.errno]}
+    return {"written_mb": written, "error": None}
+"""
+    # /tmp's pages count toward the memory cap here (tmpfs), so give the memory to hold them.
+    name = function({"app.py": fill}, MemorySize=1024, Timeout=30)
+    resp, body = invoke(lam, name, {"mb": 600})
+    assert body["error"] == "ENOSPC", body
+    assert 500 <= body["written_mb"] <= 512, body

@@ -643,12 +643,28 @@ def handler(event, context):
 
 
 def ric_bootstrap():
-    python = os.path.abspath(sys.executable)  # the test venv's python: has awslambdaric
-    return f"#!/bin/sh\nexec {python} -m awslambdaric app.handler\n"
+    # As AWS documents for custom runtimes: the client is vendored into the archive (see
+    # ric_files) and started with the image's python3.
+    return "#!/bin/sh\nexport PYTHONPATH=\"$LAMBDA_TASK_ROOT\"\nexec python3 -m awslambdaric app.handler\n"
+
+
+def ric_files():
+    """awslambdaric and its dependencies, copied from the test venv as `pip install --target`
+    would lay them out in a function's archive (each distribution's RECORD lists its files)."""
+    from importlib.metadata import distribution
+    files = {}
+    for dist in ("awslambdaric", "simplejson", "snapshot-restore-py"):
+        for f in distribution(dist).files or []:
+            path = f.locate()
+            if "__pycache__" in f.parts or not os.path.isfile(path):
+                continue
+            with open(path, "rb") as fh:
+                files[str(f)] = (fh.read(), 0o755 if str(f).endswith(".so") else 0o644)
+    return files
 
 
 def test_awslambdaric_python_client(lam, function):
-    name = function({"bootstrap": (ric_bootstrap(), 0o755), "app.py": RIC_APP},
+    name = function({"bootstrap": (ric_bootstrap(), 0o755), "app.py": RIC_APP, **ric_files()},
                     runtime="provided.al2023", handler="app.handler", Timeout=30)
     arn = fn_arn(lam, name)
     resp, body = invoke(lam, name, {"hello": "ric"})
@@ -669,7 +685,7 @@ def test_awslambdaric_python_client(lam, function):
 
 
 def test_awslambdaric_import_error(lam, function):
-    name = function({"bootstrap": (ric_bootstrap(), 0o755), "other.py": RIC_APP},
+    name = function({"bootstrap": (ric_bootstrap(), 0o755), "other.py": RIC_APP, **ric_files()},
                     runtime="provided.al2023", handler="app.handler", Timeout=30)
     resp, body = invoke(lam, name, {})
     assert_unhandled(resp)

@@ -8,12 +8,13 @@
 //! This crate knows nothing of Lambda.
 
 pub mod cgroup;
+mod view;
 
 pub use cgroup::{Cgroup, Cgroups, CpuPolicy, Limits};
+pub use view::{Bind, View, SYSTEM_DIRS};
 
 use std::ffi::{CString, OsString};
 use std::io;
-use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
 
@@ -24,16 +25,18 @@ pub struct Spec {
     pub args: Vec<OsString>,
     /// The complete environment: nothing of the parent's is inherited.
     pub env: Vec<(String, String)>,
+    /// Working directory on the host; with a view, `View::cwd` applies instead.
     pub cwd: PathBuf,
-    /// Paths bind-mounted read-only in the sandbox's own mount namespace. Only honoured when
-    /// [`probe`] found mount namespaces available; otherwise ignored.
-    pub read_only: Vec<PathBuf>,
+    /// The filesystem and user the sandbox gets. Only honoured when [`probe`] found the
+    /// isolation available (root); `None` runs on the host's filesystem as lambent's user.
+    pub view: Option<View>,
 }
 
 /// What isolation this host allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Isolation {
-    /// A private mount namespace per sandbox (needs `CAP_SYS_ADMIN`).
+    /// A private filesystem view, IPC and UTS namespace and an unprivileged user per sandbox
+    /// (needs root: mount namespaces, `pivot_root`, `setuid`).
     pub mount_namespace: bool,
 }
 
@@ -51,45 +54,10 @@ pub fn probe() -> Isolation {
             Ok(())
         });
     }
-    let mount_namespace = cmd.status().map(|s| s.success()).unwrap_or(false);
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    let mount_namespace = root && cmd.status().map(|s| s.success()).unwrap_or(false);
     Isolation { mount_namespace }
-}
-
-/// In the child, before exec: a private mount namespace with `paths` read-only.
-///
-/// # Safety
-/// Runs between fork and exec: it only makes system calls on memory prepared before the fork.
-unsafe fn isolate_mounts(paths: &[CString], cwd: &CString) -> io::Result<()> {
-    let none = std::ptr::null();
-    if libc::unshare(libc::CLONE_NEWNS) != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // Nothing done in here may propagate back to the host's mounts.
-    if libc::mount(
-        none,
-        c"/".as_ptr(),
-        none,
-        libc::MS_REC | libc::MS_PRIVATE,
-        std::ptr::null(),
-    ) != 0
-    {
-        return Err(io::Error::last_os_error());
-    }
-    for p in paths {
-        let flags = libc::MS_BIND | libc::MS_REC;
-        if libc::mount(p.as_ptr(), p.as_ptr(), none, flags, std::ptr::null()) != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let flags = libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_REC;
-        if libc::mount(none, p.as_ptr(), none, flags, std::ptr::null()) != 0 {
-            return Err(io::Error::last_os_error());
-        }
-    }
-    // The working directory was entered before the new mounts: enter it again through them.
-    if libc::chdir(cwd.as_ptr()) != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
 }
 
 /// A running sandboxed process.
@@ -160,8 +128,24 @@ pub fn spawn(
         .stderr(Stdio::from(err))
         .process_group(0)
         .kill_on_drop(true);
+    let procs_files = group.as_ref().map(|g| g.procs_files()).unwrap_or_default();
+    // SAFETY: `enter` only makes system calls on the CStrings built above and a stack buffer.
+    unsafe {
+        cmd.pre_exec(move || enter(&procs_files));
+    }
+    if let (true, Some(view)) = (isolation.mount_namespace, &spec.view) {
+        let prepared = view.prepare()?;
+        // The host's working directory is entered before the view exists; the view's own
+        // is entered inside it.
+        cmd.current_dir("/");
+        // SAFETY: `view::enter` only makes system calls on data prepared above.
+        unsafe {
+            cmd.pre_exec(move || view::enter(&prepared));
+        }
+    }
     // SAFETY: the closure runs in the child before exec and only makes the async-signal-safe
     // `prctl` call: if lambent dies, even by SIGKILL, the kernel kills the sandbox with it.
+    // It comes last because changing user clears the setting.
     unsafe {
         cmd.pre_exec(|| {
             if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
@@ -169,26 +153,6 @@ pub fn spawn(
             }
             Ok(())
         });
-    }
-    let procs_files = group.as_ref().map(|g| g.procs_files()).unwrap_or_default();
-    // SAFETY: `enter` only makes system calls on the CStrings built above and a stack buffer.
-    unsafe {
-        cmd.pre_exec(move || enter(&procs_files));
-    }
-    if isolation.mount_namespace && !spec.read_only.is_empty() {
-        let paths = spec
-            .read_only
-            .iter()
-            .map(|p| CString::new(p.as_os_str().as_bytes()))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path with a NUL byte"))?;
-        let cwd = CString::new(spec.cwd.as_os_str().as_bytes())
-            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path with a NUL byte"))?;
-        // SAFETY: `isolate_mounts` only makes system calls on the CStrings built above,
-        // before the fork; it allocates nothing in the child.
-        unsafe {
-            cmd.pre_exec(move || isolate_mounts(&paths, &cwd));
-        }
     }
     let child = cmd.spawn()?;
     let pid = child
@@ -308,7 +272,7 @@ mod tests {
             ],
             env: vec![("ONLY".into(), "x".into())],
             cwd: "/".into(),
-            read_only: vec![],
+            view: None,
         };
         let (mut sb, mut rx) = spawn(&spec, probe(), None).unwrap();
         let status = sb.wait().await.unwrap();
@@ -325,7 +289,7 @@ mod tests {
             args: vec!["-c".into(), "sleep 30 & sleep 30".into()],
             env: vec![],
             cwd: "/".into(),
-            read_only: vec![],
+            view: None,
         };
         let (mut sb, _rx) = spawn(&spec, probe(), None).unwrap();
         sb.killer().kill();
@@ -334,33 +298,57 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn read_only_paths_cannot_be_written() {
+    async fn a_view_hides_the_host_and_drops_root() {
         let isolation = probe();
         if !isolation.mount_namespace {
-            eprintln!("SKIPPED: mount namespaces are not available on this host (not root?)");
+            eprintln!("SKIPPED: views need root (mount namespaces, pivot_root, setuid)");
             return;
         }
-        let dir = std::env::temp_dir().join(format!("lambent-sandbox-ro-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let base = std::env::temp_dir().join(format!("lambent-view-{}", std::process::id()));
+        let code = base.join("code");
+        let root = base.join("root");
+        std::fs::create_dir_all(&code).unwrap();
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(code.join("hello.txt"), "hi").unwrap();
+        std::fs::write(base.join("secret"), "do not read").unwrap();
+        let script = format!(
+            "cat hello.txt; echo; id -u; \\
+             (echo x > /var/task/f) 2>/dev/null && echo code-writable || echo code-read-only; \\
+             test -e {secret} && echo secret-visible || echo secret-hidden; \\
+             (head -c 2000000 /dev/zero > /tmp/big) 2>/dev/null && echo tmp-unbounded || echo tmp-full; \\
+             rm -f /tmp/big; echo y > /tmp/small && echo tmp-writable",
+            secret = base.join("secret").display()
+        );
         let spec = Spec {
             program: "/bin/sh".into(),
-            args: vec![
-                "-c".into(),
-                "echo x > f && echo wrote || echo refused".into(),
-            ],
-            env: vec![],
-            cwd: dir.clone(),
-            read_only: vec![dir.clone()],
+            args: vec!["-c".into(), script.into()],
+            env: vec![("PATH".into(), "/usr/bin:/bin".into())],
+            cwd: "/".into(),
+            view: Some(View {
+                root: root.clone(),
+                binds: vec![Bind {
+                    source: code.clone(),
+                    target: "/var/task".into(),
+                    writable: false,
+                }],
+                tmp_bytes: 1024 * 1024,
+                cwd: "/var/task".into(),
+                uid: 61_000,
+                gid: 61_000,
+            }),
         };
         let (mut sb, mut rx) = spawn(&spec, isolation, None).unwrap();
-        sb.wait().await.unwrap();
+        let status = sb.wait().await.unwrap();
         let mut out = String::new();
         rx.read_to_string(&mut out).await.unwrap();
-        assert!(out.ends_with("refused\n"), "{out}");
-        assert!(!dir.join("f").exists());
-        // The host still sees the directory writable.
-        std::fs::write(dir.join("g"), "y").unwrap();
-        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(status.success(), "{out}");
+        assert_eq!(
+            out,
+            "hi\n61000\ncode-read-only\nsecret-hidden\ntmp-full\ntmp-writable\n"
+        );
+        // Nothing of the view stays behind on the host.
+        assert_eq!(std::fs::read_dir(&root).unwrap().count(), 0);
+        std::fs::remove_dir_all(&base).unwrap();
     }
 
     /// A parent group of this test's own, so tests running in parallel do not meet.
@@ -392,7 +380,7 @@ mod tests {
             ],
             env: vec![("PATH".into(), "/usr/bin:/bin".into())],
             cwd: "/".into(),
-            read_only: vec![],
+            view: None,
         };
         let (mut sb, mut rx) = spawn(&spec, probe(), Some(group.clone())).unwrap();
         let status = sb.wait().await.unwrap();
@@ -427,7 +415,7 @@ mod tests {
             ],
             env: vec![("PATH".into(), "/usr/bin:/bin".into())],
             cwd: "/".into(),
-            read_only: vec![],
+            view: None,
         };
         let (mut sb, mut rx) = spawn(&spec, probe(), Some(group.clone())).unwrap();
         sb.wait().await.unwrap();

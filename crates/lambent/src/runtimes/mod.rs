@@ -38,8 +38,18 @@ impl Family {
 pub struct Runtimes {
     python: Option<PathBuf>,
     node: Option<PathBuf>,
-    python_bootstrap: PathBuf,
-    node_bootstrap: PathBuf,
+    /// Directories the interpreters need that an environment's view must show at the same
+    /// path (an interpreter's prefix outside the system directories, a virtualenv).
+    host_dirs: Vec<PathBuf>,
+    runtime_dir: PathBuf,
+}
+
+/// Where an environment finds its code and lambent's bootstraps: the host paths, or `/var/task`
+/// and `/var/runtime` inside a view.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub task_root: PathBuf,
+    pub runtime_dir: PathBuf,
 }
 
 /// Why an environment cannot be started: AWS's error type and message.
@@ -54,16 +64,37 @@ impl Runtimes {
     pub fn prepare(data_dir: &Path) -> std::io::Result<Runtimes> {
         let dir = data_dir.join("runtime");
         std::fs::create_dir_all(&dir)?;
-        let python_bootstrap = dir.join("bootstrap.py");
-        let node_bootstrap = dir.join("bootstrap.js");
-        write_if_changed(&python_bootstrap, PYTHON_BOOTSTRAP)?;
-        write_if_changed(&node_bootstrap, NODE_BOOTSTRAP)?;
+        write_if_changed(&dir.join("bootstrap.py"), PYTHON_BOOTSTRAP)?;
+        write_if_changed(&dir.join("bootstrap.js"), NODE_BOOTSTRAP)?;
+        let python = resolve_python();
+        let node = find_on_path("node").and_then(|p| std::fs::canonicalize(p).ok());
+        let mut host_dirs: Vec<PathBuf> = Vec::new();
+        if let Some((_, prefixes)) = &python {
+            host_dirs.extend(prefixes.iter().cloned());
+        }
+        if let Some(node) = &node {
+            // <prefix>/bin/node
+            host_dirs.extend(node.parent().and_then(Path::parent).map(Path::to_path_buf));
+        }
+        host_dirs.retain(|d| !in_system_dirs(d));
+        host_dirs.sort();
+        host_dirs.dedup();
         Ok(Runtimes {
-            python: resolve_python(),
-            node: find_on_path("node").and_then(|p| std::fs::canonicalize(p).ok()),
-            python_bootstrap,
-            node_bootstrap,
+            python: python.map(|(exe, _)| exe),
+            node,
+            host_dirs,
+            runtime_dir: dir,
         })
+    }
+
+    /// Host directories an environment's view must show at their own paths.
+    pub fn host_dirs(&self) -> &[PathBuf] {
+        &self.host_dirs
+    }
+
+    /// Where lambent's bootstraps live on the host.
+    pub fn runtime_dir(&self) -> &Path {
+        &self.runtime_dir
     }
 
     /// Which runtimes this host can run, for the start-up banner.
@@ -76,11 +107,13 @@ impl Runtimes {
         format!("python: {}, node: {}", show(&self.python), show(&self.node))
     }
 
-    /// The program and arguments that start `runtime` for code in `code_dir`.
+    /// The program and arguments that start `runtime` for code unpacked at `code_dir` (on
+    /// the host), as the environment will see them (`layout`).
     pub fn command(
         &self,
         runtime: &str,
         code_dir: &Path,
+        layout: &Layout,
     ) -> Result<(PathBuf, Vec<OsString>), LaunchError> {
         let missing = |what: &str| LaunchError {
             error_type: "Runtime.InvalidRuntime",
@@ -94,17 +127,19 @@ impl Runtimes {
                 // -B: never write bytecode into the shared, read-only code directory.
                 Ok((
                     python,
-                    vec!["-B".into(), self.python_bootstrap.clone().into()],
+                    vec!["-B".into(), layout.runtime_dir.join("bootstrap.py").into()],
                 ))
             }
             Some(Family::Node) => {
                 let node = self.node.clone().ok_or_else(|| missing("node"))?;
-                Ok((node, vec![self.node_bootstrap.clone().into()]))
+                Ok((node, vec![layout.runtime_dir.join("bootstrap.js").into()]))
             }
             Some(Family::Provided) => {
                 let bootstrap = code_dir.join("bootstrap");
                 match std::fs::metadata(&bootstrap) {
-                    Ok(m) if m.is_file() && is_executable(&m) => Ok((bootstrap, vec![])),
+                    Ok(m) if m.is_file() && is_executable(&m) => {
+                        Ok((layout.task_root.join("bootstrap"), vec![]))
+                    }
                     Ok(_) => Err(LaunchError {
                         error_type: "Runtime.InvalidEntrypoint",
                         message: "fork/exec /var/task/bootstrap: permission denied".into(),
@@ -154,17 +189,37 @@ fn find_on_path(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// The real interpreter behind `python3`, asking it once (a shim would answer with the path
-/// of the interpreter it dispatches to).
-fn resolve_python() -> Option<PathBuf> {
+/// The interpreter behind `python3`, asking it once (a shim would answer with the path of
+/// the interpreter it dispatches to), with the prefixes it needs (a virtualenv's and its base
+/// installation's).
+fn resolve_python() -> Option<(PathBuf, Vec<PathBuf>)> {
     let python = find_on_path("python3")?;
     let out = std::process::Command::new(&python)
-        .args(["-c", "import sys; print(sys.executable)"])
+        .args([
+            "-c",
+            "import sys; print(sys.executable); print(sys.prefix); print(sys.base_prefix)",
+        ])
         .output()
         .ok()?;
     if !out.status.success() {
         return None;
     }
-    let path = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-    path.is_file().then_some(path)
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut lines = text.lines().map(|l| PathBuf::from(l.trim()));
+    let exe = lines.next().filter(|p| p.is_file())?;
+    let mut prefixes: Vec<PathBuf> = lines.filter(|p| p.is_dir()).collect();
+    // The interpreter itself may be a link into yet another prefix.
+    if let Some(real_prefix) = std::fs::canonicalize(&exe)
+        .ok()
+        .and_then(|r| r.parent().and_then(Path::parent).map(Path::to_path_buf))
+    {
+        prefixes.push(real_prefix);
+    }
+    Some((exe, prefixes))
+}
+
+fn in_system_dirs(p: &Path) -> bool {
+    lambent_sandbox::SYSTEM_DIRS
+        .iter()
+        .any(|d| p.starts_with(d))
 }

@@ -5,7 +5,7 @@
 use super::{Completed, Invocation, Outcome, SchedulerShared};
 use crate::logs::{self, LogCommand};
 use crate::runtime_api::{self, Channel, Reply, Work};
-use crate::runtimes::{self, LaunchError};
+use crate::runtimes::{self, LaunchError, Layout};
 use bytes::Bytes;
 use lambent_aws::lambda::model::FunctionConfiguration;
 use lambent_sandbox::Killer;
@@ -18,6 +18,9 @@ use tokio::sync::{mpsc, oneshot};
 const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Processes and threads one environment may have, as on AWS Lambda.
 const MAX_PROCESSES: u64 = 1024;
+/// Where a view shows the function's code and lambent's bootstraps, as on AWS.
+const TASK_ROOT: &str = "/var/task";
+const RUNTIME_DIR: &str = "/var/runtime";
 
 pub struct Environment {
     channel: Arc<Channel>,
@@ -45,14 +48,30 @@ impl Environment {
         config: &FunctionConfiguration,
         code_dir: &Path,
     ) -> Result<Environment, LaunchError> {
-        let (program, args) = shared.runtimes.command(&config.runtime, code_dir)?;
+        let viewed = shared.isolation.mount_namespace;
+        // In a view the code and bootstraps sit where AWS puts them; otherwise at host paths.
+        let layout = if viewed {
+            Layout {
+                task_root: TASK_ROOT.into(),
+                runtime_dir: RUNTIME_DIR.into(),
+            }
+        } else {
+            Layout {
+                task_root: code_dir.to_path_buf(),
+                runtime_dir: shared.runtimes.runtime_dir().to_path_buf(),
+            }
+        };
+        let (program, args) = shared
+            .runtimes
+            .command(&config.runtime, code_dir, &layout)?;
         let io_failure = |what: &str, e: std::io::Error| LaunchError {
             error_type: "Runtime.Unknown",
             message: format!("{what}: {e}"),
         };
         let id = uuid::Uuid::new_v4().simple().to_string();
         let dir = shared.envs_dir.join(&id);
-        let tmp = dir.join("tmp");
+        // Without a view, the environment's scratch space is a host directory (TMPDIR).
+        let tmp = dir.join(if viewed { "root" } else { "tmp" });
         std::fs::create_dir_all(&tmp).map_err(|e| io_failure("creating /tmp", e))?;
 
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
@@ -70,19 +89,53 @@ impl Environment {
         let env = environment_variables(
             shared,
             config,
-            code_dir,
-            &tmp,
+            &layout,
+            (!viewed).then_some(tmp.as_path()),
             &api_addr.to_string(),
             &group,
             &stream,
             &creds,
         );
+        let view = viewed.then(|| {
+            let mut binds = vec![
+                lambent_sandbox::Bind {
+                    source: code_dir.to_path_buf(),
+                    target: TASK_ROOT.into(),
+                    writable: false,
+                },
+                lambent_sandbox::Bind {
+                    source: shared.runtimes.runtime_dir().to_path_buf(),
+                    target: RUNTIME_DIR.into(),
+                    writable: false,
+                },
+            ];
+            binds.extend(
+                shared
+                    .runtimes
+                    .host_dirs()
+                    .iter()
+                    .map(|d| lambent_sandbox::Bind {
+                        source: d.clone(),
+                        target: d.clone(),
+                        writable: false,
+                    }),
+            );
+            let uid = shared.next_uid();
+            lambent_sandbox::View {
+                root: tmp.clone(),
+                binds,
+                tmp_bytes: u64::from(config.ephemeral_storage.size) * 1024 * 1024,
+                cwd: TASK_ROOT.into(),
+                uid,
+                gid: uid,
+            }
+        });
         let spec = lambent_sandbox::Spec {
             program,
             args,
             env,
             cwd: code_dir.to_path_buf(),
-            read_only: vec![code_dir.to_path_buf()],
+            view,
         };
         let cgroup = match &shared.cgroups {
             Some(c) => {
@@ -398,14 +451,14 @@ fn trace_id() -> String {
 fn environment_variables(
     shared: &SchedulerShared,
     config: &FunctionConfiguration,
-    code_dir: &Path,
-    tmp: &Path,
+    layout: &Layout,
+    host_tmp: Option<&Path>,
     runtime_api: &str,
     group: &str,
     stream: &str,
     creds: &crate::auth::TemporaryCredentials,
 ) -> Vec<(String, String)> {
-    let task_root = code_dir.display().to_string();
+    let task_root = layout.task_root.display().to_string();
     // Lowest precedence first: the function's own variables, then the platform's.
     let mut env: Vec<(String, String)> = config
         .environment
@@ -430,7 +483,9 @@ fn environment_variables(
         "LD_LIBRARY_PATH",
         format!("{task_root}:{task_root}/lib:/opt/lib:/lib64:/usr/lib64"),
     );
-    set("TMPDIR", tmp.display().to_string());
+    if let Some(tmp) = host_tmp {
+        set("TMPDIR", tmp.display().to_string());
+    }
     set("AWS_ENDPOINT_URL", shared.endpoint_url.clone());
     set("AWS_ACCESS_KEY_ID", creds.access_key_id.clone());
     set("AWS_SECRET_ACCESS_KEY", creds.secret_access_key.clone());
@@ -439,7 +494,7 @@ fn environment_variables(
     set("LAMBDA_TASK_ROOT", task_root.clone());
     set(
         "LAMBDA_RUNTIME_DIR",
-        shared.runtime_dir.display().to_string(),
+        layout.runtime_dir.display().to_string(),
     );
     if let Some(exec) = runtimes::execution_env(&config.runtime) {
         set("AWS_EXECUTION_ENV", exec);

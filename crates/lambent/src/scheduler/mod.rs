@@ -59,13 +59,24 @@ pub(crate) struct SchedulerShared {
     pub keyring: KeyRing,
     pub logs: LogStore,
     pub envs_dir: PathBuf,
-    pub runtime_dir: PathBuf,
     pub endpoint_url: String,
     pub region: String,
     pub isolation: lambent_sandbox::Isolation,
     /// The parent cgroup of this instance's environments, when the host allows cgroups.
     pub cgroups: Option<lambent_sandbox::Cgroups>,
     pub cpu_limits: lambent_sandbox::CpuPolicy,
+    uids: std::sync::atomic::AtomicU32,
+}
+
+/// Each environment runs as a user of its own, from this range, so that no two environments
+/// can read each other's processes or files.
+const UID_BASE: u32 = 200_000;
+const UID_COUNT: u32 = 60_000;
+
+impl SchedulerShared {
+    pub fn next_uid(&self) -> u32 {
+        UID_BASE + self.uids.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % UID_COUNT
+    }
 }
 
 /// Settings the scheduler takes from the configuration.
@@ -156,12 +167,12 @@ impl Scheduler {
                 keyring,
                 logs,
                 envs_dir,
-                runtime_dir: config.data_dir.join("runtime"),
                 endpoint_url: config.endpoint_url,
                 region: config.region,
                 isolation,
                 cgroups,
                 cpu_limits: config.cpu_limits,
+                uids: std::sync::atomic::AtomicU32::new(0),
             }),
             pools: Arc::new(Mutex::new(HashMap::new())),
             counters: Arc::new(Mutex::new(Counters::default())),

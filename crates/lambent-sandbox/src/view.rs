@@ -1,0 +1,275 @@
+//! The filesystem a sandbox sees, and who it runs as.
+//!
+//! A view is a fresh root: an empty tmpfs into which the host's system directories, the
+//! interpreters and the sandbox's own code are bind-mounted read-only, with a private,
+//! size-capped `/tmp` and a `/proc` of its own. The sandbox pivots into it, so lambent's data
+//! directory, its credentials, other sandboxes' code and `/tmp`, and the host's `/tmp` do not
+//! exist for it. It then drops to an unprivileged user of its own and `no_new_privs`.
+//!
+//! Everything the child does between fork and exec is prepared here, in the parent, as
+//! C strings and plain data: the child only makes system calls.
+
+use std::ffi::CString;
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+/// One host path mounted into the view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bind {
+    pub source: PathBuf,
+    /// Absolute path inside the view.
+    pub target: PathBuf,
+    pub writable: bool,
+}
+
+/// What a sandbox sees and who it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct View {
+    /// An empty directory lambent owns; the view's root is mounted on it.
+    pub root: PathBuf,
+    pub binds: Vec<Bind>,
+    /// Size of the private `/tmp` (tmpfs), in bytes.
+    pub tmp_bytes: u64,
+    /// Working directory inside the view.
+    pub cwd: PathBuf,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// The host directories every view gets read-only: enough to run interpreters and
+/// dynamically linked programs, nothing of lambent's.
+pub const SYSTEM_DIRS: &[&str] = &[
+    "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc",
+];
+
+/// Device nodes every view gets.
+const DEVICES: &[&str] = &[
+    "/dev/null",
+    "/dev/zero",
+    "/dev/full",
+    "/dev/random",
+    "/dev/urandom",
+];
+
+enum Step {
+    /// Create a directory (its parents come earlier in the list).
+    Mkdir(CString),
+    /// Create an empty file to mount a file on.
+    Touch(CString),
+    Symlink {
+        target: CString,
+        link: CString,
+    },
+    Bind {
+        source: CString,
+        target: CString,
+        writable: bool,
+    },
+    Tmpfs {
+        target: CString,
+        options: CString,
+    },
+    Proc(CString),
+}
+
+/// A view turned into the child's system calls.
+pub(crate) struct Prepared {
+    root: CString,
+    root_options: CString,
+    steps: Vec<Step>,
+    cwd: CString,
+    uid: u32,
+    gid: u32,
+}
+
+fn cstr(p: &Path) -> io::Result<CString> {
+    CString::new(p.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path with a NUL byte"))
+}
+
+impl View {
+    /// Turns the view into steps, reading the host (which paths exist, which are links).
+    pub(crate) fn prepare(&self) -> io::Result<Prepared> {
+        let mut steps = Vec::new();
+        let mut made: Vec<PathBuf> = Vec::new();
+        let root = &self.root;
+        let inside = |p: &Path| root.join(p.strip_prefix("/").unwrap_or(p));
+        let mut mkdirs = |p: &Path, steps: &mut Vec<Step>| -> io::Result<()> {
+            let mut chain: Vec<&Path> = p.ancestors().filter(|a| *a != Path::new("/")).collect();
+            chain.reverse();
+            for dir in chain {
+                if !made.iter().any(|m| m == dir) {
+                    made.push(dir.to_path_buf());
+                    steps.push(Step::Mkdir(cstr(&inside(dir))?));
+                }
+            }
+            Ok(())
+        };
+        let mut binds: Vec<Bind> = SYSTEM_DIRS
+            .iter()
+            .map(|d| Bind {
+                source: d.into(),
+                target: d.into(),
+                writable: false,
+            })
+            .chain(DEVICES.iter().map(|d| Bind {
+                source: d.into(),
+                target: d.into(),
+                writable: true,
+            }))
+            .collect();
+        binds.extend(self.binds.iter().cloned());
+        for b in &binds {
+            let meta = match std::fs::symlink_metadata(&b.source) {
+                Ok(m) => m,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            if meta.file_type().is_symlink() {
+                let target = std::fs::read_link(&b.source)?;
+                if let Some(parent) = b.target.parent() {
+                    mkdirs(parent, &mut steps)?;
+                }
+                steps.push(Step::Symlink {
+                    target: cstr(&target)?,
+                    link: cstr(&inside(&b.target))?,
+                });
+                continue;
+            }
+            if meta.is_dir() {
+                mkdirs(&b.target, &mut steps)?;
+            } else {
+                if let Some(parent) = b.target.parent() {
+                    mkdirs(parent, &mut steps)?;
+                }
+                steps.push(Step::Touch(cstr(&inside(&b.target))?));
+            }
+            steps.push(Step::Bind {
+                source: cstr(&b.source)?,
+                target: cstr(&inside(&b.target))?,
+                writable: b.writable,
+            });
+        }
+        mkdirs(Path::new("/tmp"), &mut steps)?;
+        steps.push(Step::Tmpfs {
+            target: cstr(&inside(Path::new("/tmp")))?,
+            options: CString::new(format!("size={},mode=1777", self.tmp_bytes.max(4096)))
+                .map_err(|_| io::Error::other("tmpfs options"))?,
+        });
+        mkdirs(Path::new("/proc"), &mut steps)?;
+        steps.push(Step::Proc(cstr(&inside(Path::new("/proc")))?));
+        Ok(Prepared {
+            root: cstr(root)?,
+            root_options: CString::new("size=16m,mode=0755")
+                .map_err(|_| io::Error::other("opts"))?,
+            steps,
+            cwd: cstr(&self.cwd)?,
+            uid: self.uid,
+            gid: self.gid,
+        })
+    }
+}
+
+fn check(ret: libc::c_int) -> io::Result<()> {
+    if ret == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// In the child, before exec: build the view, pivot into it, drop privileges.
+///
+/// # Safety
+/// Runs between fork and exec: only system calls, on memory prepared before the fork.
+pub(crate) unsafe fn enter(p: &Prepared) -> io::Result<()> {
+    let none: *const libc::c_char = std::ptr::null();
+    let nodata: *const libc::c_void = std::ptr::null();
+    check(libc::unshare(
+        libc::CLONE_NEWNS | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS,
+    ))?;
+    // Nothing done in here may propagate back to the host's mounts.
+    check(libc::mount(
+        none,
+        c"/".as_ptr(),
+        none,
+        libc::MS_REC | libc::MS_PRIVATE,
+        nodata,
+    ))?;
+    check(libc::mount(
+        c"tmpfs".as_ptr(),
+        p.root.as_ptr(),
+        c"tmpfs".as_ptr(),
+        libc::MS_NOSUID | libc::MS_NODEV,
+        p.root_options.as_ptr().cast(),
+    ))?;
+    for step in &p.steps {
+        match step {
+            Step::Mkdir(path) => {
+                if libc::mkdir(path.as_ptr(), 0o755) != 0
+                    && *libc::__errno_location() != libc::EEXIST
+                {
+                    return Err(io::Error::last_os_error());
+                }
+            }
+            Step::Touch(path) => {
+                let fd = libc::open(
+                    path.as_ptr(),
+                    libc::O_CREAT | libc::O_WRONLY | libc::O_CLOEXEC,
+                    0o644,
+                );
+                if fd < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                libc::close(fd);
+            }
+            Step::Symlink { target, link } => check(libc::symlink(target.as_ptr(), link.as_ptr()))?,
+            Step::Bind {
+                source,
+                target,
+                writable,
+            } => {
+                check(libc::mount(
+                    source.as_ptr(),
+                    target.as_ptr(),
+                    none,
+                    libc::MS_BIND | libc::MS_REC,
+                    nodata,
+                ))?;
+                let mut flags = libc::MS_BIND | libc::MS_REMOUNT | libc::MS_NOSUID;
+                if !*writable {
+                    flags |= libc::MS_RDONLY;
+                }
+                check(libc::mount(none, target.as_ptr(), none, flags, nodata))?;
+            }
+            Step::Tmpfs { target, options } => check(libc::mount(
+                c"tmpfs".as_ptr(),
+                target.as_ptr(),
+                c"tmpfs".as_ptr(),
+                libc::MS_NOSUID | libc::MS_NODEV,
+                options.as_ptr().cast(),
+            ))?,
+            Step::Proc(target) => check(libc::mount(
+                c"proc".as_ptr(),
+                target.as_ptr(),
+                c"proc".as_ptr(),
+                libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+                nodata,
+            ))?,
+        }
+    }
+    // The view becomes "/": pivot onto it and let the host's tree go.
+    check(libc::chdir(p.root.as_ptr()))?;
+    if libc::syscall(libc::SYS_pivot_root, c".".as_ptr(), c".".as_ptr()) != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    check(libc::umount2(c".".as_ptr(), libc::MNT_DETACH))?;
+    check(libc::chdir(p.cwd.as_ptr()))?;
+    // Drop to the sandbox's own user: no capability, no way back.
+    check(libc::setgroups(0, std::ptr::null()))?;
+    check(libc::setgid(p.gid))?;
+    check(libc::setuid(p.uid))?;
+    check(libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))?;
+    Ok(())
+}
