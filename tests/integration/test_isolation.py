@@ -260,3 +260,26 @@ def handler(event, context):
     resp, body = invoke(lam, name, {"mb": 600})
     assert body["error"] == "ENOSPC", body
     assert 500 <= body["written_mb"] <= 512, body
+
+
+def test_forbidden_system_calls_are_refused(server, lam, function):
+    code = """
+import ctypes, errno, os
+libc = ctypes.CDLL(None, use_errno=True)
+
+def err(rc):
+    return "ok" if rc == 0 else errno.errorcode.get(ctypes.get_errno(), "?")
+
+def handler(event, context):
+    return {
+        "unshare_user": err(libc.unshare(0x10000000)),
+        "mount": err(libc.mount(b"none", b"/tmp", b"tmpfs", 0, None)),
+        "ptrace_lambent": err(libc.ptrace(16, event["pid"], None, None)),
+        "reboot": err(libc.reboot(0x4321fedc)),
+        "fork": "ok" if (os.fork() or os._exit(0)) else "",
+    }
+"""
+    name = function({"app.py": code})
+    resp, body = invoke(lam, name, {"pid": server.proc.pid})
+    assert body == {"unshare_user": "EPERM", "mount": "EPERM", "ptrace_lambent": "EPERM",
+                    "reboot": "EPERM", "fork": "ok"}, body

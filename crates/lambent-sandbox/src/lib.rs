@@ -8,6 +8,7 @@
 //! This crate knows nothing of Lambda.
 
 pub mod cgroup;
+mod seccomp;
 mod view;
 
 pub use cgroup::{Cgroup, Cgroups, CpuPolicy, Limits};
@@ -142,6 +143,11 @@ pub fn spawn(
         unsafe {
             cmd.pre_exec(move || view::enter(&prepared));
         }
+    }
+    let filters = seccomp::programs()?;
+    // SAFETY: `seccomp::install` only makes system calls on the programs compiled above.
+    unsafe {
+        cmd.pre_exec(move || seccomp::install(&filters));
     }
     // SAFETY: the closure runs in the child before exec and only makes the async-signal-safe
     // `prctl` call: if lambent dies, even by SIGKILL, the kernel kills the sandbox with it.
@@ -349,6 +355,25 @@ mod tests {
         // Nothing of the view stays behind on the host.
         assert_eq!(std::fs::read_dir(&root).unwrap().count(), 0);
         std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[tokio::test]
+    async fn seccomp_refuses_namespaces_and_mounts_but_not_threads() {
+        let script = "unshare --user true 2>/dev/null && echo ns-allowed || echo ns-refused; \\
+                      unshare --mount true 2>/dev/null && echo mountns-allowed || echo mountns-refused; \\
+                      python3 -c 'import threading, os; t = threading.Thread(target=print, args=(\"threads-ok\",)); t.start(); t.join(); print(\"fork-ok\" if os.fork() or os._exit(0) else \"\")'";
+        let spec = Spec {
+            program: "/bin/sh".into(),
+            args: vec!["-c".into(), script.into()],
+            env: vec![("PATH".into(), "/usr/bin:/bin".into())],
+            cwd: "/".into(),
+            view: None,
+        };
+        let (mut sb, mut rx) = spawn(&spec, probe(), None).unwrap();
+        sb.wait().await.unwrap();
+        let mut out = String::new();
+        rx.read_to_string(&mut out).await.unwrap();
+        assert_eq!(out, "ns-refused\nmountns-refused\nthreads-ok\nfork-ok\n");
     }
 
     /// A parent group of this test's own, so tests running in parallel do not meet.

@@ -448,6 +448,11 @@ pub fn isolation_report(instance: &str) -> String {
         yes_no(isolation.mount_namespace)
     ));
     r.push_str("open files cap (1024): enforced (rlimit)\n");
+    r.push_str("seccomp filter (mount, ptrace, modules, kexec, reboot, bpf, namespaces, keyctl...): enforced\n");
+    r.push_str(&format!(
+        "private /tmp sized by EphemeralStorage, own user, hidden data directory: {}\n",
+        yes_no(isolation.mount_namespace)
+    ));
     r.push_str("environment dies with lambent: enforced (parent-death signal)\n");
     if let Some(c) = cgroups {
         c.close();
