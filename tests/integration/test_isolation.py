@@ -5,6 +5,7 @@ does not allow them."""
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import threading
@@ -283,3 +284,64 @@ def handler(event, context):
     resp, body = invoke(lam, name, {"pid": server.proc.pid})
     assert body == {"unshare_user": "EPERM", "mount": "EPERM", "ptrace_lambent": "EPERM",
                     "reboot": "EPERM", "fork": "ok"}, body
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def test_printing_500_mb_keeps_lambent_memory_flat(fresh_server):
+    s = fresh_server()
+    lam = s.client("lambda", timeout=120)
+    flood = """
+import os
+def handler(event, context):
+    line = b"y" * (1024 * 1024 - 1) + b"\\n"
+    for _ in range(event["mb"]):
+        os.write(1, line)
+    return "done"
+"""
+    name = unique("flood")
+    lam.create_function(FunctionName=name, Runtime="python3.12", Handler="app.handler", Role=ROLE,
+                        Timeout=120, Code={"ZipFile": make_zip({"app.py": flood})})
+    resp, body = invoke(lam, name, {"mb": 4}, LogType="Tail")
+    assert body == "done"
+    before = rss_kib(s.proc.pid)
+    resp, body = invoke(lam, name, {"mb": 500}, LogType="Tail")
+    assert body == "done"
+    after = rss_kib(s.proc.pid)
+    assert after - before < 8 * 1024, (before, after)
+    # Lines are cut at AWS's 256 KB; the tail stays 4 KB.
+    assert len(log_tail(resp)) <= 4096
+    healthy, _ = invoke(lam, name, {"mb": 0})
+    assert healthy["StatusCode"] == 200
+    # Half a gigabyte of log is not worth keeping in pytest's temporary directories.
+    shutil.rmtree(os.path.join(s.data_dir, "logs"), ignore_errors=True)
+
+
+@needs_cgroups
+def test_aws_cpu_limits_cap_a_small_function(fresh_server):
+    s = fresh_server("--cpu-limits", "aws")
+    lam = s.client("lambda")
+    spin = """
+import time, resource
+def handler(event, context):
+    end = time.time() + 1.0
+    while time.time() < end:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_utime
+"""
+    name = unique("cpu")
+    lam.create_function(FunctionName=name, Runtime="python3.12", Handler="app.handler", Role=ROLE,
+                        MemorySize=128, Timeout=10,
+                        Code={"ZipFile": make_zip({"app.py": spin})})
+    invoke(lam, name, {})
+    resp, cpu_before = invoke(lam, name, {})
+    resp, cpu_after = invoke(lam, name, {})
+    used = cpu_after - cpu_before
+    # 128 MB buys 128/1769 of a vCPU: about 0.07 s of CPU per second.
+    assert used < 0.25, used
