@@ -61,6 +61,85 @@ pub fn probe() -> Isolation {
     Isolation { mount_namespace }
 }
 
+/// Spawns sandboxes on a few long-lived threads of its own: starting one blocks until the
+/// child has set itself up and exec'ed (namespaces, mounts, cgroup attach: milliseconds), which
+/// must not stall the async workers. The threads live as long as lambent, which matters: a
+/// sandbox's parent-death signal fires when the *thread* that forked it exits.
+#[derive(Clone)]
+pub struct Spawner {
+    jobs: std::sync::mpsc::SyncSender<Job>,
+}
+
+type Spawned = io::Result<(Sandbox, tokio::net::unix::pipe::Receiver)>;
+
+struct Job {
+    spec: Spec,
+    isolation: Isolation,
+    group: Option<std::sync::Arc<Cgroup>>,
+    reply: tokio::sync::oneshot::Sender<Spawned>,
+}
+
+impl Spawner {
+    /// Starts `threads` spawner threads. Must be called inside a tokio runtime.
+    pub fn new(threads: usize) -> io::Result<Spawner> {
+        let (jobs, rx) = std::sync::mpsc::sync_channel::<Job>(64);
+        let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+        let handle = tokio::runtime::Handle::current();
+        for i in 0..threads.max(1) {
+            let rx = rx.clone();
+            let handle = handle.clone();
+            std::thread::Builder::new()
+                .name(format!("lambent-spawner-{i}"))
+                .spawn(move || {
+                    let _runtime = handle.enter();
+                    loop {
+                        // The lock is held only while waiting for the next job.
+                        let job = match rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok(job) = job else { return };
+                        let _ = job.reply.send(spawn(&job.spec, job.isolation, job.group));
+                    }
+                })?;
+        }
+        Ok(Spawner { jobs })
+    }
+
+    /// [`spawn`], on a spawner thread.
+    pub async fn spawn(
+        &self,
+        spec: Spec,
+        isolation: Isolation,
+        group: Option<std::sync::Arc<Cgroup>>,
+    ) -> Spawned {
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        let job = Job {
+            spec,
+            isolation,
+            group,
+            reply,
+        };
+        let gone = || io::Error::other("the spawner threads are gone");
+        match self.jobs.try_send(job) {
+            Ok(()) => {}
+            Err(std::sync::mpsc::TrySendError::Full(job)) => {
+                // Many cold starts at once: wait for room off the async workers.
+                let jobs = self.jobs.clone();
+                let sent = tokio::task::spawn_blocking(move || jobs.send(job).is_ok())
+                    .await
+                    .map_err(io::Error::other)?;
+                if !sent {
+                    return Err(gone());
+                }
+            }
+            Err(std::sync::mpsc::TrySendError::Disconnected(_)) => return Err(gone()),
+        }
+        rx.await
+            .map_err(|_| io::Error::other("the spawner dropped the request"))?
+    }
+}
+
 /// A running sandboxed process.
 pub struct Sandbox {
     child: tokio::process::Child,

@@ -156,7 +156,10 @@ impl Environment {
             }
             None => None,
         };
-        let started = lambent_sandbox::spawn(&spec, shared.isolation, cgroup.clone());
+        let started = shared
+            .spawner
+            .spawn(spec, shared.isolation, cgroup.clone())
+            .await;
         let (mut sandbox, output) = match started {
             Ok(s) => s,
             Err(e) => {

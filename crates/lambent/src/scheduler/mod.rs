@@ -65,8 +65,12 @@ pub(crate) struct SchedulerShared {
     /// The parent cgroup of this instance's environments, when the host allows cgroups.
     pub cgroups: Option<lambent_sandbox::Cgroups>,
     pub cpu_limits: lambent_sandbox::CpuPolicy,
+    pub spawner: lambent_sandbox::Spawner,
     uids: std::sync::atomic::AtomicU32,
 }
+
+/// Threads that start environments, so that several cold starts proceed at once.
+const SPAWNER_THREADS: usize = 4;
 
 /// Each environment runs as a user of its own, from this range, so that no two environments
 /// can read each other's processes or files.
@@ -172,6 +176,7 @@ impl Scheduler {
                 isolation,
                 cgroups,
                 cpu_limits: config.cpu_limits,
+                spawner: lambent_sandbox::Spawner::new(SPAWNER_THREADS)?,
                 uids: std::sync::atomic::AtomicU32::new(0),
             }),
             pools: Arc::new(Mutex::new(HashMap::new())),
