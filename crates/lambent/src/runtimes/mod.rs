@@ -76,6 +76,9 @@ impl Runtimes {
             // <prefix>/bin/node
             host_dirs.extend(node.parent().and_then(Path::parent).map(Path::to_path_buf));
         }
+        if let Some((exe, _)) = &python {
+            precompile(exe, &dir.join("bootstrap.py"));
+        }
         host_dirs.retain(|d| !in_system_dirs(d));
         host_dirs.sort();
         host_dirs.dedup();
@@ -216,6 +219,27 @@ fn resolve_python() -> Option<(PathBuf, Vec<PathBuf>)> {
         prefixes.push(real_prefix);
     }
     Some((exe, prefixes))
+}
+
+/// Has the Python bootstrap compile itself into its cache beside it now, while lambent may
+/// still write there: environments see that directory read-only and would otherwise compile
+/// it on every cold start. Loading it under another name than `__main__` skips its main loop.
+fn precompile(python: &Path, bootstrap: &Path) {
+    let status = std::process::Command::new(python)
+        .args([
+            "-B",
+            "-c",
+            "import runpy, sys; runpy.run_path(sys.argv[1], run_name='lambent_precompile')",
+        ])
+        .arg(bootstrap)
+        .env_clear()
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+    if !matches!(status, Ok(s) if s.success()) {
+        tracing::warn!("could not precompile the Python bootstrap; cold starts compile it");
+    }
 }
 
 fn in_system_dirs(p: &Path) -> bool {
