@@ -36,6 +36,8 @@ import sys
 import time
 
 COUNT = 0
+# Identifies the environment (every runtime is PID 1 of its own namespace, so a pid cannot).
+INSTANCE = os.urandom(8).hex()
 
 
 def handler(event, context):
@@ -60,7 +62,7 @@ def handler(event, context):
     return {
         "event": event,
         "count": COUNT,
-        "pid": os.getpid(),
+        "instance": INSTANCE,
         "stream": context.log_stream_name,
         "version": context.function_version,
         "rid": context.aws_request_id,
@@ -289,7 +291,7 @@ def test_sequential_invokes_reuse_the_environment(lam, function):
     name = function({"app.py": APP})
     bodies = [invoke(lam, name, {"i": i})[1] for i in range(4)]
     assert [b["count"] for b in bodies] == [1, 2, 3, 4]
-    assert len({b["pid"] for b in bodies}) == 1
+    assert len({b["instance"] for b in bodies}) == 1
     assert len({b["stream"] for b in bodies}) == 1
 
 
@@ -322,7 +324,7 @@ def test_concurrent_invokes_start_more_environments(server, function):
     assert all(r is not None and r[0] == "ok" for r in results), results
     assert all("FunctionError" not in r[1] for r in results)
     bodies = [json.loads(r[2]) for r in results]
-    assert len({b["pid"] for b in bodies}) == 5
+    assert len({b["instance"] for b in bodies}) == 5
     assert len({b["stream"] for b in bodies}) == 5
     assert all(b["count"] == 1 for b in bodies)
     # Afterwards the warm environments serve sequential invokes.
@@ -486,17 +488,20 @@ def test_idle_environment_stops_after_keep_alive(fresh_server):
     s = fresh_server("--keep-alive", "1")
     lam = s.client("lambda")
     name = unique("keepalive")
+    code = "import os\nTOKEN = os.urandom(8).hex()\ndef handler(e, c):\n    return TOKEN\n"
     lam.create_function(
         FunctionName=name, Runtime="python3.12", Handler="app.handler", Role=ROLE,
-        Code={"ZipFile": make_zip({"app.py": "import os\ndef handler(e, c):\n    return os.getpid()\n"})},
+        Code={"ZipFile": make_zip({"app.py": code})},
     )
-    resp, first_pid = invoke(lam, name, {}, LogType="Tail")
+    resp, first = invoke(lam, name, {}, LogType="Tail")
     assert "Init Duration" in log_tail(resp)
     resp, again = invoke(lam, name, {}, LogType="Tail")
-    assert again == first_pid and "Init Duration" not in log_tail(resp)
+    assert again == first and "Init Duration" not in log_tail(resp)
+    envs = os.path.join(s.data_dir, "envs")
+    assert len(os.listdir(envs)) == 1
     time.sleep(2.5)
-    # The idle process is gone, not merely forgotten.
-    assert not os.path.exists(f"/proc/{first_pid}")
+    # The idle environment is gone, files and all, not merely forgotten.
+    assert os.listdir(envs) == []
     resp, later = invoke(lam, name, {}, LogType="Tail")
-    assert later != first_pid
+    assert later != first
     assert "Init Duration" in log_tail(resp)

@@ -345,3 +345,16 @@ def handler(event, context):
     used = cpu_after - cpu_before
     # 128 MB buys 128/1769 of a vCPU: about 0.07 s of CPU per second.
     assert used < 0.25, used
+
+
+@needs_view
+def test_own_pid_namespace(server, lam, function):
+    code = """
+import os
+def handler(event, context):
+    return {"pid": os.getpid(), "procs": sorted(int(p) for p in os.listdir("/proc") if p.isdigit())}
+"""
+    name = function({"app.py": code})
+    resp, body = invoke(lam, name, {})
+    assert body["pid"] == 1
+    assert body["procs"] == [1], body  # nothing of lambent or of other environments

@@ -401,7 +401,8 @@ mod tests {
              (echo x > /var/task/f) 2>/dev/null && echo code-writable || echo code-read-only; \\
              test -e {secret} && echo secret-visible || echo secret-hidden; \\
              (head -c 2000000 /dev/zero > /tmp/big) 2>/dev/null && echo tmp-unbounded || echo tmp-full; \\
-             rm -f /tmp/big; echo y > /tmp/small && echo tmp-writable",
+             rm -f /tmp/big; echo y > /tmp/small && echo tmp-writable; \\
+             echo pid=$$; ls /proc | grep -c '^[0-9]'; exit 3",
             secret = base.join("secret").display()
         );
         let spec = Spec {
@@ -426,10 +427,12 @@ mod tests {
         let status = sb.wait().await.unwrap();
         let mut out = String::new();
         rx.read_to_string(&mut out).await.unwrap();
-        assert!(status.success(), "{out}");
+        // The exit status of the function's PID 1 comes through the waiter unchanged.
+        assert_eq!(describe_exit(&status), "exit status 3", "{out}");
+        // In its own PID namespace the shell is PID 1 and sees itself, `ls` and `grep` only.
         assert_eq!(
             out,
-            "hi\n61000\ncode-read-only\nsecret-hidden\ntmp-full\ntmp-writable\n"
+            "hi\n61000\ncode-read-only\nsecret-hidden\ntmp-full\ntmp-writable\npid=1\n3\n"
         );
         // Nothing of the view stays behind on the host.
         assert_eq!(std::fs::read_dir(&root).unwrap().count(), 0);

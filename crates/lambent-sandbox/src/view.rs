@@ -2,7 +2,8 @@
 //!
 //! A view is a fresh root: an empty tmpfs into which the host's system directories, the
 //! interpreters and the sandbox's own code are bind-mounted read-only, with a private,
-//! size-capped `/tmp` and a `/proc` of its own. The sandbox pivots into it, so lambent's data
+//! size-capped `/tmp` and, in a PID namespace of its own, a `/proc` that shows only the
+//! sandbox's processes (when its first process ends, the kernel ends them all). The sandbox pivots into it, so lambent's data
 //! directory, its credentials, other sandboxes' code and `/tmp`, and the host's `/tmp` do not
 //! exist for it. It then drops to an unprivileged user of its own and `no_new_privs`.
 //!
@@ -171,6 +172,35 @@ impl View {
     }
 }
 
+/// The waiter's whole life: hold no file but stdio (so the spawner learns of the exec from
+/// the child alone), wait for the child, and end the way it ended.
+///
+/// # Safety
+/// Runs between fork and exec: only system calls.
+unsafe fn wait_and_mirror(child: libc::pid_t) -> ! {
+    libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
+    let mut status = 0;
+    loop {
+        let r = libc::waitpid(child, &mut status, 0);
+        if r == child {
+            break;
+        }
+        if r == -1 && *libc::__errno_location() != libc::EINTR {
+            libc::_exit(127);
+        }
+    }
+    if libc::WIFSIGNALED(status) {
+        let sig = libc::WTERMSIG(status);
+        libc::signal(sig, libc::SIG_DFL);
+        libc::kill(libc::getpid(), sig);
+    }
+    libc::_exit(if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        127
+    })
+}
+
 fn check(ret: libc::c_int) -> io::Result<()> {
     if ret == 0 {
         Ok(())
@@ -187,8 +217,16 @@ pub(crate) unsafe fn enter(p: &Prepared) -> io::Result<()> {
     let none: *const libc::c_char = std::ptr::null();
     let nodata: *const libc::c_void = std::ptr::null();
     check(libc::unshare(
-        libc::CLONE_NEWNS | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS,
+        libc::CLONE_NEWNS | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS | libc::CLONE_NEWPID,
     ))?;
+    // A new PID namespace takes effect for children only: fork once more. The child becomes
+    // PID 1 of the namespace and goes on to exec; this process stays behind as its waiter,
+    // so that the pid lambent holds exits when the function does, with the same status.
+    match libc::fork() {
+        -1 => return Err(io::Error::last_os_error()),
+        0 => {}
+        child => wait_and_mirror(child),
+    }
     // Nothing done in here may propagate back to the host's mounts.
     check(libc::mount(
         none,
