@@ -10,6 +10,7 @@
 pub mod cgroup;
 mod seccomp;
 mod view;
+mod watchdog;
 
 pub use cgroup::{Cgroup, Cgroups, CpuPolicy, Limits};
 pub use view::{Bind, View, SYSTEM_DIRS};
@@ -31,6 +32,9 @@ pub struct Spec {
     /// The filesystem and user the sandbox gets. Only honoured when [`probe`] found the
     /// isolation available (root); `None` runs on the host's filesystem as lambent's user.
     pub view: Option<View>,
+    /// Memory cap in bytes, enforced by a watchdog when the sandbox has no cgroup (a cgroup
+    /// carries its own cap).
+    pub memory_limit: Option<u64>,
 }
 
 /// What isolation this host allows.
@@ -244,7 +248,15 @@ pub fn spawn(
         .id()
         .and_then(|p| i32::try_from(p).ok())
         .ok_or_else(|| io::Error::other("spawned process has no pid"))?;
-    let killer = Killer { pgid: pid, group };
+    let watch = match (&group, spec.memory_limit) {
+        (None, Some(limit)) => Some(watchdog::spawn(pid, limit)),
+        _ => None,
+    };
+    let killer = Killer {
+        pgid: pid,
+        group,
+        watch,
+    };
     Ok((Sandbox { child, killer }, rx))
 }
 
@@ -269,6 +281,7 @@ impl Sandbox {
 pub struct Killer {
     pgid: i32,
     group: Option<std::sync::Arc<Cgroup>>,
+    watch: Option<std::sync::Arc<watchdog::Watch>>,
 }
 
 impl Killer {
@@ -302,11 +315,18 @@ impl Killer {
         }
     }
 
-    /// Peak memory in bytes: of the whole cgroup when there is one, else of the main process
-    /// (`VmHWM`, while it runs).
+    /// Peak memory in bytes: of the whole cgroup when there is one, else what the watchdog
+    /// saw of the process group, else of the main process (`VmHWM`, while it runs).
     pub fn peak_memory(&self) -> Option<u64> {
         if let Some(peak) = self.group.as_ref().and_then(|g| g.peak_memory()) {
             return Some(peak);
+        }
+        if let Some(w) = &self.watch {
+            let now = watchdog::group_rss(self.pgid);
+            let peak = w.peak().max(now);
+            if peak > 0 {
+                return Some(peak);
+            }
         }
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pgid)).ok()?;
         status
@@ -319,6 +339,7 @@ impl Killer {
     /// Whether the kernel killed a process of the sandbox for exceeding its memory.
     pub fn oom_killed(&self) -> bool {
         self.group.as_ref().is_some_and(|g| g.oom_killed())
+            || self.watch.as_ref().is_some_and(|w| w.oom_killed())
     }
 }
 
@@ -358,6 +379,7 @@ mod tests {
             env: vec![("ONLY".into(), "x".into())],
             cwd: "/".into(),
             view: None,
+            memory_limit: None,
         };
         let (mut sb, mut rx) = spawn(&spec, probe(), None).unwrap();
         let status = sb.wait().await.unwrap();
@@ -375,6 +397,7 @@ mod tests {
             env: vec![],
             cwd: "/".into(),
             view: None,
+            memory_limit: None,
         };
         let (mut sb, _rx) = spawn(&spec, probe(), None).unwrap();
         sb.killer().kill();
@@ -410,6 +433,7 @@ mod tests {
             args: vec!["-c".into(), script.into()],
             env: vec![("PATH".into(), "/usr/bin:/bin".into())],
             cwd: "/".into(),
+            memory_limit: None,
             view: Some(View {
                 root: root.clone(),
                 binds: vec![Bind {
@@ -450,12 +474,36 @@ mod tests {
             env: vec![("PATH".into(), "/usr/bin:/bin".into())],
             cwd: "/".into(),
             view: None,
+            memory_limit: None,
         };
         let (mut sb, mut rx) = spawn(&spec, probe(), None).unwrap();
         sb.wait().await.unwrap();
         let mut out = String::new();
         rx.read_to_string(&mut out).await.unwrap();
         assert_eq!(out, "ns-refused\nmountns-refused\nthreads-ok\nfork-ok\n");
+    }
+
+    #[tokio::test]
+    async fn without_cgroups_the_watchdog_caps_memory() {
+        let spec = Spec {
+            program: "/bin/sh".into(),
+            args: vec![
+                "-c".into(),
+                "x=$(head -c 209715200 /dev/zero | tr '\\0' a); echo survived".into(),
+            ],
+            env: vec![("PATH".into(), "/usr/bin:/bin".into())],
+            cwd: "/".into(),
+            view: None,
+            memory_limit: Some(64 * 1024 * 1024),
+        };
+        let (mut sb, mut rx) = spawn(&spec, probe(), None).unwrap();
+        let status = sb.wait().await.unwrap();
+        let mut out = String::new();
+        rx.read_to_string(&mut out).await.unwrap();
+        assert!(!out.contains("survived"), "{out} {status:?}");
+        let killer = sb.killer();
+        assert!(killer.oom_killed());
+        assert!(killer.peak_memory().unwrap() > 64 * 1024 * 1024);
     }
 
     /// A parent group of this test's own, so tests running in parallel do not meet.
@@ -488,6 +536,7 @@ mod tests {
             env: vec![("PATH".into(), "/usr/bin:/bin".into())],
             cwd: "/".into(),
             view: None,
+            memory_limit: None,
         };
         let (mut sb, mut rx) = spawn(&spec, probe(), Some(group.clone())).unwrap();
         let status = sb.wait().await.unwrap();
@@ -523,6 +572,7 @@ mod tests {
             env: vec![("PATH".into(), "/usr/bin:/bin".into())],
             cwd: "/".into(),
             view: None,
+            memory_limit: None,
         };
         let (mut sb, mut rx) = spawn(&spec, probe(), Some(group.clone())).unwrap();
         sb.wait().await.unwrap();

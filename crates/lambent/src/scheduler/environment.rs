@@ -136,6 +136,7 @@ impl Environment {
             env,
             cwd: code_dir.to_path_buf(),
             view,
+            memory_limit: Some(u64::from(config.memory_size) * 1024 * 1024),
         };
         let cgroup = match &shared.cgroups {
             Some(c) => {

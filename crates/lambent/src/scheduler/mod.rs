@@ -392,7 +392,7 @@ fn unenforced(
     }
     match cgroups.map(|c| c.hierarchy()) {
         None => out.push(
-            "memory caps, process caps, CPU shares, measured peak memory of the whole environment and killing daemonized children (no usable cgroups; run lambent as root)",
+            "exact memory caps (a 100 ms watchdog of the process group stands in), process caps, CPU shares and killing daemonized children (no usable cgroups; run lambent as root)",
         ),
         Some(lambent_sandbox::cgroup::Hierarchy::V1 { pids, cpu, .. }) => {
             if pids.is_none() {
