@@ -24,10 +24,11 @@ ROLE = "arn:aws:iam::123456789012:role/lambent-test"
 class Server:
     """One lambent process with its own data directory."""
 
-    def __init__(self, data_dir, *args, env=None):
+    def __init__(self, data_dir, *args, env=None, user=None):
         self.data_dir = data_dir
         self.args = list(args)
         self.env = env
+        self.user = user
         self.proc = None
         self.endpoint = None
         self.log_path = os.path.join(data_dir, "server.log")
@@ -45,6 +46,7 @@ class Server:
             stderr=self.log,
             env=env,
             start_new_session=True,
+            user=self.user,
         )
         line = self.proc.stdout.readline().decode()
         assert line.startswith("lambent listening on "), f"unexpected first line {line!r}"

@@ -358,3 +358,39 @@ def handler(event, context):
     resp, body = invoke(lam, name, {})
     assert body["pid"] == 1
     assert body["procs"] == [1], body  # nothing of lambent or of other environments
+
+
+def test_degraded_mode_without_root_says_so_and_still_caps_memory():
+    """Run as an unprivileged user, lambent has no cgroups and no views: it says so once at
+    start, and still bounds memory with its watchdog."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to start lambent as another user")
+    import tempfile
+    base = tempfile.mkdtemp(prefix="lambent-nobody-", dir="/tmp")
+    os.chmod(base, 0o755)
+    data = os.path.join(base, "data")
+    os.makedirs(data)
+    os.chown(data, 65534, 65534)
+    s = Server(data, env={"PATH": "/usr/local/bin:/usr/bin:/bin"}, user=65534)
+    s.log_path = os.path.join(base, "server.log")
+    try:
+        s.start()
+        with open(s.log_path) as f:
+            log = f.read()
+        assert "not enforced on this host" in log, log
+        assert "exact memory caps" in log
+        lam = s.client("lambda")
+        name = unique("nobody")
+        lam.create_function(FunctionName=name, Runtime="python3.12", Handler="app.handler",
+                            Role=ROLE, MemorySize=128, Timeout=30,
+                            Code={"ZipFile": make_zip({"app.py": ALLOC})})
+        resp, body = invoke(lam, name, {"mb": 1})
+        assert body == 1, body
+        resp, body = invoke(lam, name, {"mb": 1024}, LogType="Tail")
+        assert body["errorType"] == "Runtime.OutOfMemory", body
+        assert max_memory_used(log_tail(resp)) >= 128
+        resp, body = invoke(lam, name, {"mb": 1})
+        assert body == 1
+    finally:
+        s.stop()
+        shutil.rmtree(base, ignore_errors=True)

@@ -435,14 +435,18 @@ pub fn isolation_report(instance: &str) -> String {
     let has = cgroups.is_some();
     r.push_str(&format!(
         "memory cap (MemorySize) and Runtime.OutOfMemory: {}\n",
-        yes_no(has)
+        if has {
+            "enforced"
+        } else {
+            "approximate (a 100 ms watchdog of the process group)"
+        }
     ));
     r.push_str(&format!(
         "Max Memory Used: {}\n",
         if has {
             "whole environment (cgroup peak)"
         } else {
-            "main process only (VmHWM)"
+            "process group, sampled every 100 ms"
         }
     ));
     r.push_str(&format!("process cap (1024): {}\n", yes_no(has)));
