@@ -391,6 +391,18 @@ def test_degraded_mode_without_root_says_so_and_still_caps_memory():
         assert max_memory_used(log_tail(resp)) >= 128
         resp, body = invoke(lam, name, {"mb": 1})
         assert body == 1
+        # Without root, the view is built in a user namespace: the same privacy.
+        probe = unique("nobody-view")
+        lam.create_function(FunctionName=probe, Runtime="python3.12", Handler="app.handler",
+                            Role=ROLE, Code={"ZipFile": make_zip({"app.py": PROBE})})
+        creds = os.path.join(data, "credentials")
+        resp, body = invoke(lam, probe, {"read": [creds, "/var/task/app.py"],
+                                         "write": ["/var/task/x.py", "/tmp/ok"]})
+        assert body[creds] == "ENOENT", body
+        assert body["/var/task/app.py"] == "ok"
+        assert body["/var/task/x.py:w"] in ("EROFS", "EACCES"), body
+        assert body["/tmp/ok:w"] == "ok"
+        assert body["cwd"] == "/var/task"
     finally:
         s.stop()
         shutil.rmtree(base, ignore_errors=True)

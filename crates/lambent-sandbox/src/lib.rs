@@ -40,29 +40,47 @@ pub struct Spec {
 /// What isolation this host allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Isolation {
-    /// A private filesystem view, IPC and UTS namespace and an unprivileged user per sandbox
-    /// (needs root: mount namespaces, `pivot_root`, `setuid`).
+    /// A private filesystem view, IPC, UTS and PID namespaces and an unprivileged user per
+    /// sandbox (needs root: mount namespaces, `pivot_root`, `setuid`).
     pub mount_namespace: bool,
+    /// The same view, built inside a user namespace, for a lambent that is not root.
+    pub user_namespace: bool,
+}
+
+impl Isolation {
+    /// Whether sandboxes get a private view one way or the other.
+    pub fn view(&self) -> bool {
+        self.mount_namespace || self.user_namespace
+    }
 }
 
 /// Finds out once what isolation this host allows, by trying it on `/bin/true`.
 pub fn probe() -> Isolation {
     use std::os::unix::process::CommandExt;
-    let mut cmd = std::process::Command::new("/bin/true");
-    // SAFETY: the closure runs in the forked child before exec and only makes the
-    // async-signal-safe `unshare` system call.
-    unsafe {
-        cmd.pre_exec(|| {
-            if libc::unshare(libc::CLONE_NEWNS) != 0 {
-                return Err(io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    let try_unshare = |flags: libc::c_int| {
+        let mut cmd = std::process::Command::new("/bin/true");
+        // SAFETY: the closure runs in the forked child before exec and only makes the
+        // async-signal-safe `unshare` system call.
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::unshare(flags) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        cmd.stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+    };
     // SAFETY: geteuid has no preconditions.
     let root = unsafe { libc::geteuid() } == 0;
-    let mount_namespace = root && cmd.status().map(|s| s.success()).unwrap_or(false);
-    Isolation { mount_namespace }
+    Isolation {
+        mount_namespace: root && try_unshare(libc::CLONE_NEWNS),
+        user_namespace: !root && try_unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNS),
+    }
 }
 
 /// Spawns sandboxes on a few long-lived threads of its own: starting one blocks until the
@@ -217,7 +235,7 @@ pub fn spawn(
     unsafe {
         cmd.pre_exec(move || enter(&procs_files));
     }
-    if let (true, Some(view)) = (isolation.mount_namespace, &spec.view) {
+    if let (true, Some(view)) = (isolation.view(), &spec.view) {
         let prepared = view.prepare()?;
         // The host's working directory is entered before the view exists; the view's own
         // is entered inside it.
@@ -425,7 +443,7 @@ mod tests {
              test -e {secret} && echo secret-visible || echo secret-hidden; \\
              (head -c 2000000 /dev/zero > /tmp/big) 2>/dev/null && echo tmp-unbounded || echo tmp-full; \\
              rm -f /tmp/big; echo y > /tmp/small && echo tmp-writable; \\
-             echo pid=$$; ls /proc | grep -c '^[0-9]'; exit 3",
+             echo pid=$$; set -- /proc/[0-9]*; echo $#; exit 3",
             secret = base.join("secret").display()
         );
         let spec = Spec {
@@ -445,6 +463,7 @@ mod tests {
                 cwd: "/var/task".into(),
                 uid: 61_000,
                 gid: 61_000,
+                user_namespace: false,
             }),
         };
         let (mut sb, mut rx) = spawn(&spec, isolation, None).unwrap();
@@ -453,10 +472,10 @@ mod tests {
         rx.read_to_string(&mut out).await.unwrap();
         // The exit status of the function's PID 1 comes through the waiter unchanged.
         assert_eq!(describe_exit(&status), "exit status 3", "{out}");
-        // In its own PID namespace the shell is PID 1 and sees itself, `ls` and `grep` only.
+        // In its own PID namespace the shell is PID 1 and the only process.
         assert_eq!(
             out,
-            "hi\n61000\ncode-read-only\nsecret-hidden\ntmp-full\ntmp-writable\npid=1\n3\n"
+            "hi\n61000\ncode-read-only\nsecret-hidden\ntmp-full\ntmp-writable\npid=1\n1\n"
         );
         // Nothing of the view stays behind on the host.
         assert_eq!(std::fs::read_dir(&root).unwrap().count(), 0);

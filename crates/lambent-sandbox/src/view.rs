@@ -34,8 +34,13 @@ pub struct View {
     pub tmp_bytes: u64,
     /// Working directory inside the view.
     pub cwd: PathBuf,
+    /// The user the sandbox runs as (root only; see `user_namespace`).
     pub uid: u32,
     pub gid: u32,
+    /// Build the view inside a user namespace of its own, as an unprivileged lambent must:
+    /// the sandbox is then "root" of that namespace only, with every capability dropped,
+    /// instead of `uid`.
+    pub user_namespace: bool,
 }
 
 /// The host directories every view gets read-only: enough to run interpreters and
@@ -66,6 +71,8 @@ enum Step {
         source: CString,
         target: CString,
         writable: bool,
+        /// Flags the source mount has that a remount must keep (locked in a user namespace).
+        keep: libc::c_ulong,
     },
     Tmpfs {
         target: CString,
@@ -82,6 +89,33 @@ pub(crate) struct Prepared {
     cwd: CString,
     uid: u32,
     gid: u32,
+    /// `/proc/self/{uid,gid}_map` lines mapping root of the new user namespace to lambent's
+    /// own user, when there is one.
+    maps: Option<(CString, CString)>,
+}
+
+/// The mount flags of the filesystem holding `path` that a bind remount must keep.
+fn locked_flags(path: &Path) -> io::Result<libc::c_ulong> {
+    let c = cstr(path)?;
+    // SAFETY: `statvfs` writes into the zeroed struct we own; `c` is a valid C string.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let mut keep = 0;
+    for (st_flag, ms_flag) in [
+        (libc::ST_NOSUID, libc::MS_NOSUID),
+        (libc::ST_NODEV, libc::MS_NODEV),
+        (libc::ST_NOEXEC, libc::MS_NOEXEC),
+        (libc::ST_NOATIME, libc::MS_NOATIME),
+        (libc::ST_NODIRATIME, libc::MS_NODIRATIME),
+        (libc::ST_RELATIME, libc::MS_RELATIME),
+    ] {
+        if st.f_flag & st_flag != 0 {
+            keep |= ms_flag;
+        }
+    }
+    Ok(keep)
 }
 
 fn cstr(p: &Path) -> io::Result<CString> {
@@ -150,6 +184,7 @@ impl View {
                 source: cstr(&b.source)?,
                 target: cstr(&inside(&b.target))?,
                 writable: b.writable,
+                keep: locked_flags(&b.source)?,
             });
         }
         mkdirs(Path::new("/tmp"), &mut steps)?;
@@ -168,6 +203,14 @@ impl View {
             cwd: cstr(&self.cwd)?,
             uid: self.uid,
             gid: self.gid,
+            maps: if self.user_namespace {
+                // SAFETY: getuid and getgid have no preconditions.
+                let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+                let line = |id: u32| CString::new(format!("0 {id} 1")).map_err(io::Error::other);
+                Some((line(uid)?, line(gid)?))
+            } else {
+                None
+            },
         })
     }
 }
@@ -216,6 +259,14 @@ fn check(ret: libc::c_int) -> io::Result<()> {
 pub(crate) unsafe fn enter(p: &Prepared) -> io::Result<()> {
     let none: *const libc::c_char = std::ptr::null();
     let nodata: *const libc::c_void = std::ptr::null();
+    if let Some((uid_map, gid_map)) = &p.maps {
+        // First the user namespace, mapped, so the others belong to it and files it creates
+        // have an owner.
+        check(libc::unshare(libc::CLONE_NEWUSER))?;
+        write_file(c"/proc/self/setgroups", c"deny")?;
+        write_file(c"/proc/self/uid_map", uid_map)?;
+        write_file(c"/proc/self/gid_map", gid_map)?;
+    }
     check(libc::unshare(
         libc::CLONE_NEWNS | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS | libc::CLONE_NEWPID,
     ))?;
@@ -267,6 +318,7 @@ pub(crate) unsafe fn enter(p: &Prepared) -> io::Result<()> {
                 source,
                 target,
                 writable,
+                keep,
             } => {
                 check(libc::mount(
                     source.as_ptr(),
@@ -275,7 +327,7 @@ pub(crate) unsafe fn enter(p: &Prepared) -> io::Result<()> {
                     libc::MS_BIND | libc::MS_REC,
                     nodata,
                 ))?;
-                let mut flags = libc::MS_BIND | libc::MS_REMOUNT | libc::MS_NOSUID;
+                let mut flags = libc::MS_BIND | libc::MS_REMOUNT | libc::MS_NOSUID | keep;
                 if !*writable {
                     flags |= libc::MS_RDONLY;
                 }
@@ -304,10 +356,68 @@ pub(crate) unsafe fn enter(p: &Prepared) -> io::Result<()> {
     }
     check(libc::umount2(c".".as_ptr(), libc::MNT_DETACH))?;
     check(libc::chdir(p.cwd.as_ptr()))?;
-    // Drop to the sandbox's own user: no capability, no way back.
-    check(libc::setgroups(0, std::ptr::null()))?;
-    check(libc::setgid(p.gid))?;
-    check(libc::setuid(p.uid))?;
+    if p.maps.is_some() {
+        // Root of its own user namespace only: give up every capability even there.
+        drop_capabilities()?;
+    } else {
+        // Drop to the sandbox's own user: no capability, no way back.
+        check(libc::setgroups(0, std::ptr::null()))?;
+        check(libc::setgid(p.gid))?;
+        check(libc::setuid(p.uid))?;
+    }
     check(libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))?;
+    Ok(())
+}
+
+/// Writes `data` to a procfs file.
+///
+/// # Safety
+/// Between fork and exec: system calls only.
+unsafe fn write_file(path: &std::ffi::CStr, data: &std::ffi::CStr) -> io::Result<()> {
+    let fd = libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let bytes = data.to_bytes();
+    let n = libc::write(fd, bytes.as_ptr().cast(), bytes.len());
+    libc::close(fd);
+    if n != bytes.len() as isize {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: libc::c_int,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+/// Empties the effective, permitted and inheritable capability sets.
+///
+/// # Safety
+/// Between fork and exec: one system call on stack memory.
+unsafe fn drop_capabilities() -> io::Result<()> {
+    const VERSION_3: u32 = 0x2008_0522;
+    let mut header = CapHeader {
+        version: VERSION_3,
+        pid: 0,
+    };
+    let data = [CapData {
+        effective: 0,
+        permitted: 0,
+        inheritable: 0,
+    }; 2];
+    if libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()) != 0 {
+        return Err(io::Error::last_os_error());
+    }
     Ok(())
 }

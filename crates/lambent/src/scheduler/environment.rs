@@ -48,7 +48,7 @@ impl Environment {
         config: &FunctionConfiguration,
         code_dir: &Path,
     ) -> Result<Environment, LaunchError> {
-        let viewed = shared.isolation.mount_namespace;
+        let viewed = shared.isolation.view();
         // In a view the code and bootstraps sit where AWS puts them; otherwise at host paths.
         let layout = if viewed {
             Layout {
@@ -128,6 +128,7 @@ impl Environment {
                 cwd: TASK_ROOT.into(),
                 uid,
                 gid: uid,
+                user_namespace: !shared.isolation.mount_namespace,
             }
         });
         let spec = lambent_sandbox::Spec {

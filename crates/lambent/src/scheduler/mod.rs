@@ -387,12 +387,14 @@ fn unenforced(
     cgroups: Option<&lambent_sandbox::Cgroups>,
 ) -> Vec<&'static str> {
     let mut out = Vec::new();
-    if !isolation.mount_namespace {
-        out.push("read-only code directories (no mount namespaces; run lambent as root)");
+    if !isolation.view() {
+        out.push("private filesystem views: read-only code, private /tmp, hidden data directory, own PID namespace (neither root nor user namespaces)");
+    } else if !isolation.mount_namespace {
+        out.push("a separate user per environment (not root: environments share lambent's user, each in a user namespace of its own)");
     }
     match cgroups.map(|c| c.hierarchy()) {
         None => out.push(
-            "exact memory caps (a 100 ms watchdog of the process group stands in), process caps, CPU shares and killing daemonized children (no usable cgroups; run lambent as root)",
+            "exact memory caps (a 100 ms watchdog of the process group stands in), process caps and CPU shares (no usable cgroups; run lambent as root)",
         ),
         Some(lambent_sandbox::cgroup::Hierarchy::V1 { pids, cpu, .. }) => {
             if pids.is_none() {
@@ -451,16 +453,30 @@ pub fn isolation_report(instance: &str) -> String {
     ));
     r.push_str(&format!("process cap (1024): {}\n", yes_no(has)));
     r.push_str(&format!("CPU share by memory: {}\n", yes_no(has)));
-    r.push_str(&format!("kill of daemonized children: {}\n", yes_no(has)));
+    // With a PID namespace, the end of the function's first process ends every other one.
+    r.push_str(&format!(
+        "kill of daemonized children: {}\n",
+        yes_no(has || isolation.view())
+    ));
     r.push_str(&format!(
         "read-only code directory: {}\n",
-        yes_no(isolation.mount_namespace)
+        yes_no(isolation.view())
     ));
     r.push_str("open files cap (1024): enforced (rlimit)\n");
     r.push_str("seccomp filter (mount, ptrace, modules, kexec, reboot, bpf, namespaces, keyctl...): enforced\n");
     r.push_str(&format!(
-        "private /tmp sized by EphemeralStorage, own user, hidden data directory: {}\n",
-        yes_no(isolation.mount_namespace)
+        "private /tmp sized by EphemeralStorage, own PID namespace, hidden data directory: {}\n",
+        yes_no(isolation.view())
+    ));
+    r.push_str(&format!(
+        "a user of its own per environment: {}\n",
+        if isolation.mount_namespace {
+            "enforced"
+        } else if isolation.user_namespace {
+            "in a user namespace of its own"
+        } else {
+            "NOT enforced"
+        }
     ));
     r.push_str("environment dies with lambent: enforced (parent-death signal)\n");
     if let Some(c) = cgroups {
