@@ -77,10 +77,60 @@ pub fn probe() -> Isolation {
     };
     // SAFETY: geteuid has no preconditions.
     let root = unsafe { libc::geteuid() } == 0;
-    Isolation {
+    let isolation = Isolation {
         mount_namespace: root && try_unshare(libc::CLONE_NEWNS),
         user_namespace: !root && try_unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNS),
+    };
+    // Namespaces alone are not a view: build one for real before promising it.
+    if isolation.view() && !view_works(!root) {
+        return Isolation {
+            mount_namespace: false,
+            user_namespace: false,
+        };
     }
+    isolation
+}
+
+/// Whether a whole view (mounts, `pivot_root`, user) can be built here, tried on `/bin/true`.
+fn view_works(user_namespace: bool) -> bool {
+    use std::os::unix::process::CommandExt;
+    let root = std::env::temp_dir().join(format!(
+        "lambent-probe-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0)
+    ));
+    if std::fs::create_dir(&root).is_err() {
+        return false;
+    }
+    let view = View {
+        root: root.clone(),
+        binds: vec![],
+        tmp_bytes: 1024 * 1024,
+        cwd: "/".into(),
+        uid: 65_534,
+        gid: 65_534,
+        user_namespace,
+    };
+    let works = match view.prepare() {
+        Ok(prepared) => {
+            let mut cmd = std::process::Command::new("/bin/true");
+            cmd.current_dir("/")
+                .env_clear()
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null());
+            // SAFETY: `view::enter` only makes system calls on data prepared above.
+            unsafe {
+                cmd.pre_exec(move || view::enter(&prepared));
+            }
+            cmd.status().map(|s| s.success()).unwrap_or(false)
+        }
+        Err(_) => false,
+    };
+    let _ = std::fs::remove_dir(&root);
+    works
 }
 
 /// Spawns sandboxes on a few long-lived threads of its own: starting one blocks until the
