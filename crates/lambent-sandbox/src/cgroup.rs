@@ -69,9 +69,20 @@ impl Cgroups {
             // Children of this group may use these controllers.
             let _ = std::fs::write(base.join("cgroup.subtree_control"), "+memory +pids +cpu");
         }
-        // Prove we may create and remove a group here before promising limits.
-        let probe = cgroups.create("probe", None).ok()?;
-        probe.destroy();
+        // Prove we may create a group with limits and remove it before promising limits (on
+        // v2 the controllers may exist yet not be delegated to us).
+        let limits = Limits {
+            memory_bytes: 64 * 1024 * 1024,
+            pids_max: 16,
+            cpu: CpuPolicy::Weighted,
+        };
+        match cgroups.create("probe", Some(&limits)) {
+            Ok(probe) => probe.destroy(),
+            Err(_) => {
+                cgroups.close();
+                return None;
+            }
+        }
         Some(cgroups)
     }
 
