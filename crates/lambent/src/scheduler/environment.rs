@@ -70,9 +70,16 @@ impl Environment {
         };
         let id = uuid::Uuid::new_v4().simple().to_string();
         let dir = shared.envs_dir.join(&id);
-        // Without a view, the environment's scratch space is a host directory (TMPDIR).
-        let tmp = dir.join(if viewed { "root" } else { "tmp" });
-        std::fs::create_dir_all(&tmp).map_err(|e| io_failure("creating /tmp", e))?;
+        // The view's root, or without a view the environment's scratch space (TMPDIR).
+        let scratch = dir.join(if viewed { "root" } else { "tmp" });
+        std::fs::create_dir_all(&scratch).map_err(|e| io_failure("creating /tmp", e))?;
+        let mut undo = Undo {
+            shared,
+            dir: Some(dir.clone()),
+            api_task: None,
+            access_key_id: None,
+            cgroup: None,
+        };
 
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
             .await
@@ -82,15 +89,21 @@ impl Environment {
             .map_err(|e| io_failure("binding the Runtime API", e))?;
         let channel = Arc::new(Channel::new());
         let api_task = tokio::spawn(runtime_api::serve(listener, channel.clone())).abort_handle();
+        undo.api_task = Some(api_task.clone());
 
         let group = config.logging_config.log_group.clone();
         let stream = logs::new_stream_name(&config.version);
+        let writer = shared
+            .logs
+            .writer(&group, &stream)
+            .map_err(|e| io_failure("opening the log stream", e))?;
         let creds = shared.keyring.issue(&config.role);
+        undo.access_key_id = Some(creds.access_key_id.clone());
         let env = environment_variables(
             shared,
             config,
             &layout,
-            (!viewed).then_some(tmp.as_path()),
+            (!viewed).then_some(scratch.as_path()),
             &api_addr.to_string(),
             &group,
             &stream,
@@ -122,7 +135,7 @@ impl Environment {
             );
             let uid = shared.next_uid();
             lambent_sandbox::View {
-                root: tmp.clone(),
+                root: scratch.clone(),
                 binds,
                 tmp_bytes: u64::from(config.ephemeral_storage.size) * 1024 * 1024,
                 cwd: TASK_ROOT.into(),
@@ -139,49 +152,28 @@ impl Environment {
             view,
             memory_limit: Some(u64::from(config.memory_size) * 1024 * 1024),
         };
-        let cgroup = match &shared.cgroups {
-            Some(c) => {
-                let limits = lambent_sandbox::Limits {
-                    memory_bytes: u64::from(config.memory_size) * 1024 * 1024,
-                    pids_max: MAX_PROCESSES,
-                    cpu: shared.cpu_limits,
-                };
-                match c.create(&id, Some(&limits)) {
-                    Ok(g) => Some(Arc::new(g)),
-                    Err(e) => {
-                        api_task.abort();
-                        shared.keyring.revoke(&creds.access_key_id);
-                        let _ = std::fs::remove_dir_all(&dir);
-                        return Err(io_failure("creating the environment's cgroup", e));
-                    }
-                }
-            }
-            None => None,
-        };
-        let started = shared
+        if let Some(c) = &shared.cgroups {
+            let limits = lambent_sandbox::Limits {
+                memory_bytes: u64::from(config.memory_size) * 1024 * 1024,
+                pids_max: MAX_PROCESSES,
+                cpu: shared.cpu_limits,
+            };
+            let group = c
+                .create(&id, Some(&limits))
+                .map_err(|e| io_failure("creating the environment's cgroup", e))?;
+            undo.cgroup = Some(Arc::new(group));
+        }
+        let (mut sandbox, output) = shared
             .spawner
-            .spawn(spec, shared.isolation, cgroup.clone())
-            .await;
-        let (mut sandbox, output) = match started {
-            Ok(s) => s,
-            Err(e) => {
-                api_task.abort();
-                shared.keyring.revoke(&creds.access_key_id);
-                let _ = std::fs::remove_dir_all(&dir);
-                if let Some(g) = cgroup {
-                    tokio::task::spawn_blocking(move || g.destroy());
-                }
-                return Err(LaunchError {
-                    error_type: "Runtime.InvalidEntrypoint",
-                    message: format!("fork/exec /var/task/bootstrap: {e}"),
-                });
-            }
-        };
+            .spawn(spec, shared.isolation, undo.cgroup.clone())
+            .await
+            .map_err(|e| LaunchError {
+                error_type: "Runtime.InvalidEntrypoint",
+                message: format!("fork/exec /var/task/bootstrap: {e}"),
+            })?;
+        // From here on the environment owns everything; dropping it tears it all down.
+        undo.disarm();
         let killer = sandbox.killer();
-        let writer = shared
-            .logs
-            .writer(&group, &stream)
-            .map_err(|e| io_failure("opening the log stream", e))?;
         let (log_tx, log_rx) = mpsc::channel(16);
         logs::spawn_capture(output, writer, log_rx);
         let watcher_channel = channel.clone();
@@ -409,6 +401,41 @@ impl Drop for Environment {
                 rt.spawn_blocking(teardown);
             }
             Err(_) => teardown(),
+        }
+    }
+}
+
+/// Undoes a half-started environment: whatever of it exists when `start` returns early.
+struct Undo<'a> {
+    shared: &'a SchedulerShared,
+    dir: Option<PathBuf>,
+    api_task: Option<tokio::task::AbortHandle>,
+    access_key_id: Option<String>,
+    cgroup: Option<Arc<lambent_sandbox::Cgroup>>,
+}
+
+impl Undo<'_> {
+    fn disarm(&mut self) {
+        self.dir = None;
+        self.api_task = None;
+        self.access_key_id = None;
+        self.cgroup = None;
+    }
+}
+
+impl Drop for Undo<'_> {
+    fn drop(&mut self) {
+        if let Some(t) = self.api_task.take() {
+            t.abort();
+        }
+        if let Some(k) = self.access_key_id.take() {
+            self.shared.keyring.revoke(&k);
+        }
+        if let Some(d) = self.dir.take() {
+            let _ = std::fs::remove_dir_all(d);
+        }
+        if let Some(g) = self.cgroup.take() {
+            tokio::task::spawn_blocking(move || g.destroy());
         }
     }
 }
