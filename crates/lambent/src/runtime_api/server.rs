@@ -146,10 +146,9 @@ async fn error(
     {
         Ok(b) => b.to_bytes(),
         Err(_) => {
+            // An oversized error document still ends the invocation it names.
             if let Some(id) = id {
-                if channel.finish(id, Reply::TooLarge) {
-                    return too_large();
-                }
+                channel.finish(id, Reply::TooLarge);
             }
             return too_large();
         }
