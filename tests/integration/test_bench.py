@@ -16,11 +16,15 @@ def test_bench_quick_reports_every_scenario(server):
     )
     assert out.returncode == 0, out.stderr.decode()
     rows = {r["scenario"]: r for r in json.loads(out.stdout)}
-    for scenario in ("floor (GET /_lambent/health)", "warm python", "warm node",
-                     "cold python (end to end)", "cold node (end to end)"):
-        assert rows[scenario]["samples"] > 0, scenario
-        assert 0 < rows[scenario]["p50_us"] <= rows[scenario]["max_us"]
-    assert rows["cold python (end to end)"]["init_p50_ms"] > 0
+    for rt in ("python", "node", "provided"):
+        for scenario in (f"warm {rt}", f"cold {rt} (end to end)", f"throughput {rt}, 4 clients"):
+            assert rows[scenario]["samples"] > 0, scenario
+            assert 0 < rows[scenario]["p50_us"] <= rows[scenario]["max_us"]
+        assert rows[f"cold {rt} (end to end)"]["init_p50_ms"] > 0
+        assert rows[f"throughput {rt}, 4 clients"]["errors"] == 0
+        assert rows[f"throughput {rt}, 4 clients"]["per_second"] > 0
+    assert rows["floor (GET /_lambent/health)"]["samples"] > 0
+    assert rows["throughput floor, 4 clients"]["per_second"] > 0
     # The benchmark removes what it created.
     lam = server.client("lambda")
     names = [f["FunctionName"] for page in lam.get_paginator("list_functions").paginate()

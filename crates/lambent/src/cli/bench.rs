@@ -11,16 +11,22 @@ use bytes::Bytes;
 use clap::Args;
 use serde_json::json;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Scenarios to run, comma-separated: floor, warm, cold.
-    #[arg(long, default_value = "floor,warm,cold")]
+    /// Scenarios to run, comma-separated: floor, warm, cold, throughput.
+    #[arg(long, default_value = "floor,warm,cold,throughput")]
     scenarios: String,
-    /// Runtimes to measure, comma-separated: python, node.
-    #[arg(long, default_value = "python,node")]
+    /// Runtimes to measure, comma-separated: python, node, provided.
+    #[arg(long, default_value = "python,node,provided")]
     runtimes: String,
+    /// Concurrent clients in the throughput scenario.
+    #[arg(long, default_value_t = 32)]
+    clients: usize,
+    /// Seconds the throughput scenario runs, per runtime.
+    #[arg(long, default_value_t = 5)]
+    duration: u64,
     /// Samples per warm and floor scenario.
     #[arg(short = 'n', long, default_value_t = 1000)]
     requests: usize,
@@ -47,6 +53,11 @@ struct Summary {
     max: f64,
     /// Median `Init Duration` from REPORT lines (cold starts only), in ms.
     init_p50_ms: Option<f64>,
+    /// Completed requests per second (throughput scenarios only).
+    per_second: Option<f64>,
+    /// Failed and throttled requests (throughput scenarios only).
+    errors: usize,
+    throttles: usize,
 }
 
 fn summarize(scenario: String, mut micros: Vec<f64>, init: Vec<f64>) -> Summary {
@@ -68,31 +79,49 @@ fn summarize(scenario: String, mut micros: Vec<f64>, init: Vec<f64>) -> Summary 
         max: micros.last().copied().unwrap_or(0.0),
         init_p50_ms: (!init.is_empty()).then(|| init[init.len() / 2]),
         scenario,
+        per_second: None,
+        errors: 0,
+        throttles: 0,
     }
 }
 
+/// A function that does nothing, in one runtime.
 struct Noop {
     runtime: &'static str,
     handler: &'static str,
-    file: &'static str,
-    source: &'static str,
+    zip: Vec<u8>,
 }
 
 fn noop(runtime: &str) -> anyhow::Result<Noop> {
+    let source = |file: &str, text: &str| zip_entries([(file, text.as_bytes(), false)]);
     Ok(match runtime {
         "python" => Noop {
             runtime: "python3.12",
             handler: "app.handler",
-            file: "app.py",
-            source: "def handler(event, context):\n    return {}\n",
+            zip: source("app.py", "def handler(event, context):\n    return {}\n")?,
         },
         "node" => Noop {
             runtime: "nodejs20.x",
             handler: "index.handler",
-            file: "index.js",
-            source: "exports.handler = async () => ({});\n",
+            zip: source("index.js", "exports.handler = async () => ({});\n")?,
         },
-        other => anyhow::bail!("unknown runtime {other:?} (python, node)"),
+        "provided" => {
+            // The compiled noop runtime is built beside the `lambent` binary.
+            let exe = std::env::current_exe()?;
+            let path = exe.with_file_name("lambent-noop-bootstrap");
+            let binary = std::fs::read(&path).map_err(|e| {
+                anyhow::anyhow!(
+                    "{}: {e} (it is built with lambent: cargo build)",
+                    path.display()
+                )
+            })?;
+            Noop {
+                runtime: "provided.al2023",
+                handler: "bootstrap",
+                zip: zip_entries([("bootstrap", binary.as_slice(), true)])?,
+            }
+        }
+        other => anyhow::bail!("unknown runtime {other:?} (python, node, provided)"),
     })
 }
 
@@ -102,6 +131,10 @@ pub async fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
         (20, 3)
     } else {
         (a.requests, a.cold_samples)
+    };
+    let load = Load {
+        clients: if a.quick { 4 } else { a.clients.max(1) },
+        duration: Duration::from_secs(if a.quick { 1 } else { a.duration.max(1) }),
     };
     let scenarios: Vec<&str> = a.scenarios.split(',').map(str::trim).collect();
     let mut results = Vec::new();
@@ -119,6 +152,9 @@ pub async fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
             vec![],
         ));
     }
+    if scenarios.contains(&"throughput") {
+        results.push(throughput(&client, None, load).await?);
+    }
     for rt in a.runtimes.split(',').map(str::trim) {
         let fun = noop(rt)?;
         let name = format!(
@@ -126,7 +162,7 @@ pub async fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
             &uuid::Uuid::new_v4().simple().to_string()[..8]
         );
         create(&client, &name, &fun).await?;
-        let outcome = bench_runtime(&client, &name, rt, &scenarios, n, cold_n).await;
+        let outcome = bench_runtime(&client, &name, rt, &scenarios, n, cold_n, load).await;
         let _ = client
             .lambda("DELETE", &format!("/2015-03-31/functions/{name}"), "", None)
             .await;
@@ -143,6 +179,7 @@ async fn bench_runtime(
     scenarios: &[&str],
     n: usize,
     cold_n: usize,
+    load: Load,
 ) -> anyhow::Result<Vec<Summary>> {
     let mut out = Vec::new();
     if scenarios.contains(&"cold") {
@@ -178,11 +215,96 @@ async fn bench_runtime(
         }
         out.push(summarize(format!("warm {rt}"), samples, vec![]));
     }
+    if scenarios.contains(&"throughput") {
+        out.push(throughput(client, Some((name, rt)), load).await?);
+    }
     Ok(out)
 }
 
+/// How hard the throughput scenario pushes.
+#[derive(Clone, Copy)]
+struct Load {
+    clients: usize,
+    duration: Duration,
+}
+
+/// `load.clients` concurrent clients calling for `load.duration`: the health endpoint when
+/// `function` is `None` (the floor), else invocations of the function.
+async fn throughput(
+    client: &Client,
+    function: Option<(&str, &str)>,
+    load: Load,
+) -> anyhow::Result<Summary> {
+    let deadline = Instant::now() + load.duration;
+    let mut tasks = Vec::with_capacity(load.clients);
+    for _ in 0..load.clients {
+        let client = client.clone();
+        let name = function.map(|(n, _)| n.to_string());
+        tasks.push(tokio::spawn(async move {
+            let mut samples = Vec::new();
+            let (mut errors, mut throttles) = (0usize, 0usize);
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                let ok = match &name {
+                    None => matches!(client.health().await, Ok(200)),
+                    Some(name) => match invoke_raw(&client, name).await {
+                        Ok(429) => {
+                            throttles += 1;
+                            continue;
+                        }
+                        Ok(status) => status == 200,
+                        Err(_) => false,
+                    },
+                };
+                if ok {
+                    samples.push(t.elapsed().as_secs_f64() * 1e6);
+                } else {
+                    errors += 1;
+                }
+            }
+            (samples, errors, throttles)
+        }));
+    }
+    let started = Instant::now();
+    let (mut all, mut errors, mut throttles) = (Vec::new(), 0, 0);
+    for t in tasks {
+        let (s, e, th) = t.await?;
+        all.extend(s);
+        errors += e;
+        throttles += th;
+    }
+    let elapsed = started.elapsed().max(load.duration).as_secs_f64();
+    let label = match function {
+        None => format!("throughput floor, {} clients", load.clients),
+        Some((_, rt)) => format!("throughput {rt}, {} clients", load.clients),
+    };
+    let mut summary = summarize(label, all, vec![]);
+    summary.per_second = Some(summary.samples as f64 / elapsed);
+    summary.errors = errors;
+    summary.throttles = throttles;
+    Ok(summary)
+}
+
+/// One synchronous invoke whose status alone matters.
+async fn invoke_raw(client: &Client, name: &str) -> anyhow::Result<u16> {
+    let reply = client
+        .send(Call {
+            service: "lambda",
+            method: "POST",
+            path: &format!("/2015-03-31/functions/{}/invocations", segment(name)),
+            query: "",
+            headers: &[],
+            body: Bytes::from_static(b"{}"),
+            progress: None,
+        })
+        .await?;
+    if reply.header("x-amz-function-error").is_some() {
+        return Ok(500);
+    }
+    Ok(reply.status)
+}
+
 async fn create(client: &Client, name: &str, fun: &Noop) -> anyhow::Result<()> {
-    let zip = zip_entries([(fun.file, fun.source.as_bytes(), false)])?;
     client
         .lambda(
             "POST",
@@ -193,7 +315,7 @@ async fn create(client: &Client, name: &str, fun: &Noop) -> anyhow::Result<()> {
                 "Runtime": fun.runtime,
                 "Handler": fun.handler,
                 "Role": "arn:aws:iam::000000000000:role/lambent-bench",
-                "Code": {"ZipFile": base64::engine::general_purpose::STANDARD.encode(zip)},
+                "Code": {"ZipFile": base64::engine::general_purpose::STANDARD.encode(&fun.zip)},
             })),
         )
         .await?
@@ -245,7 +367,8 @@ fn print(results: &[Summary], as_json: bool) {
                 json!({
                     "scenario": r.scenario, "samples": r.samples,
                     "p50_us": r.p50, "p90_us": r.p90, "p99_us": r.p99, "max_us": r.max,
-                    "init_p50_ms": r.init_p50_ms,
+                    "init_p50_ms": r.init_p50_ms, "per_second": r.per_second,
+                    "errors": r.errors, "throttles": r.throttles,
                 })
             })
             .collect();
@@ -255,21 +378,41 @@ fn print(results: &[Summary], as_json: bool) {
         );
         return;
     }
+    // Latency reads against the sequential floor, throughput against the concurrent one.
     let floor = results
         .iter()
         .find(|r| r.scenario.starts_with("floor"))
         .map(|r| r.p50);
+    let floor_rate = results
+        .iter()
+        .find(|r| r.scenario.starts_with("throughput floor"))
+        .and_then(|r| r.per_second);
     println!(
-        "{:<32} {:>7} {:>10} {:>10} {:>10} {:>10} {:>9} {:>10}",
-        "scenario", "samples", "p50", "p90", "p99", "max", "x floor", "init p50"
+        "{:<34} {:>7} {:>10} {:>10} {:>10} {:>10} {:>9} {:>10} {:>9}",
+        "scenario", "samples", "p50", "p90", "p99", "max", "vs floor", "init p50", "req/s"
     );
     for r in results {
-        let ratio = floor
-            .filter(|f| *f > 0.0)
-            .map(|f| format!("{:.1}x", r.p50 / f))
+        let ratio = match r.per_second {
+            Some(rate) => floor_rate
+                .filter(|f| *f > 0.0)
+                .map(|f| format!("{:.0}%", 100.0 * rate / f)),
+            None => floor
+                .filter(|f| *f > 0.0)
+                .map(|f| format!("{:.1}x", r.p50 / f)),
+        }
+        .unwrap_or_default();
+        let rate = r
+            .per_second
+            .map(|p| {
+                let mut s = format!("{p:.0}");
+                if r.errors + r.throttles > 0 {
+                    s.push_str(&format!(" ({} err, {} thr)", r.errors, r.throttles));
+                }
+                s
+            })
             .unwrap_or_default();
         println!(
-            "{:<32} {:>7} {:>10} {:>10} {:>10} {:>10} {:>9} {:>10}",
+            "{:<34} {:>7} {:>10} {:>10} {:>10} {:>10} {:>9} {:>10} {:>9}",
             r.scenario,
             r.samples,
             fmt_us(r.p50),
@@ -279,7 +422,8 @@ fn print(results: &[Summary], as_json: bool) {
             ratio,
             r.init_p50_ms
                 .map(|i| format!("{i:.2} ms"))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            rate
         );
     }
 }

@@ -11,6 +11,7 @@ use lambent_aws::sigv4;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
+#[derive(Clone)]
 pub struct Client {
     endpoint: String,
     authority: String,
