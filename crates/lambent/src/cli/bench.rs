@@ -4,7 +4,7 @@
 //! can be read as a ratio.
 
 use super::archive::zip_entries;
-use super::client::{segment, Call, Client};
+use super::client::{segment, Call, Client, Reply};
 use super::ClientArgs;
 use base64::Engine;
 use bytes::Bytes;
@@ -285,19 +285,29 @@ async fn throughput(
     Ok(summary)
 }
 
-/// One synchronous invoke whose status alone matters.
-async fn invoke_raw(client: &Client, name: &str) -> anyhow::Result<u16> {
-    let reply = client
+/// One synchronous invoke of the noop function, as sent: the raw reply.
+async fn send_invoke(client: &Client, name: &str, tail: bool) -> anyhow::Result<Reply> {
+    let headers = if tail {
+        vec![("x-amz-log-type", "Tail".to_string())]
+    } else {
+        vec![]
+    };
+    client
         .send(Call {
             service: "lambda",
             method: "POST",
             path: &format!("/2015-03-31/functions/{}/invocations", segment(name)),
             query: "",
-            headers: &[],
+            headers: &headers,
             body: Bytes::from_static(b"{}"),
             progress: None,
         })
-        .await?;
+        .await
+}
+
+/// One synchronous invoke whose status alone matters (a function error counts as 500).
+async fn invoke_raw(client: &Client, name: &str) -> anyhow::Result<u16> {
+    let reply = send_invoke(client, name, false).await?;
     if reply.header("x-amz-function-error").is_some() {
         return Ok(500);
     }
@@ -325,22 +335,7 @@ async fn create(client: &Client, name: &str, fun: &Noop) -> anyhow::Result<()> {
 
 /// One synchronous invoke; returns the decoded log tail when asked for.
 async fn invoke(client: &Client, name: &str, tail: bool) -> anyhow::Result<String> {
-    let mut headers = vec![];
-    if tail {
-        headers.push(("x-amz-log-type", "Tail".to_string()));
-    }
-    let reply = client
-        .send(Call {
-            service: "lambda",
-            method: "POST",
-            path: &format!("/2015-03-31/functions/{}/invocations", segment(name)),
-            query: "",
-            headers: &headers,
-            body: Bytes::from_static(b"{}"),
-            progress: None,
-        })
-        .await?
-        .ok()?;
+    let reply = send_invoke(client, name, tail).await?.ok()?;
     anyhow::ensure!(
         reply.header("x-amz-function-error").is_none(),
         "the benchmark function failed: {}",
