@@ -45,3 +45,13 @@ def test_logging_example_logs(fresh_server):
         tail = log_tail(resp)
         assert "value1 = 10" in tail
         assert "REPORT RequestId: " + resp["ResponseMetadata"]["RequestId"] in tail
+
+
+def test_readme_run_command_names_one_binary():
+    """The README's first command is `cargo run --release -- up --examples`: `cargo run` must
+    know which binary to run (the debug build stands in for the release one here)."""
+    from conftest import ROOT
+    out = subprocess.run(["cargo", "run", "-q", "--", "--version"], cwd=ROOT,
+                         capture_output=True, timeout=600)
+    assert out.returncode == 0, out.stderr.decode()
+    assert out.stdout.startswith(b"lambent ")
