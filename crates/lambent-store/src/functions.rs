@@ -25,6 +25,16 @@ pub struct FunctionRecord {
     pub tags: BTreeMap<String, String>,
     #[serde(default)]
     pub reserved_concurrency: Option<u32>,
+    /// Provisioned concurrency by qualifier (a version number or an alias name).
+    #[serde(default)]
+    pub provisioned: BTreeMap<String, ProvisionedConfig>,
+}
+
+/// PutProvisionedConcurrencyConfig's request, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProvisionedConfig {
+    pub requested: u32,
+    pub last_modified: String,
 }
 
 impl Store {

@@ -10,7 +10,7 @@ pub mod code;
 mod functions;
 
 pub use blobs::StoredCode;
-pub use functions::FunctionRecord;
+pub use functions::{FunctionRecord, ProvisionedConfig};
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;

@@ -25,6 +25,8 @@ pub enum LambdaError {
     TooManyRequests { reason: ThrottleReason },
     #[error("{0}")]
     ResourceNotReady(String),
+    #[error("No Provisioned Concurrency Config found for this function")]
+    ProvisionedConcurrencyConfigNotFound,
     #[error("{0}")]
     AccessDenied(String),
     #[error("{0}")]
@@ -76,6 +78,7 @@ impl LambdaError {
             UnsupportedMediaType(_) => "UnsupportedMediaTypeException",
             TooManyRequests { .. } => "TooManyRequestsException",
             ResourceNotReady(_) => "ResourceNotReadyException",
+            ProvisionedConcurrencyConfigNotFound => "ProvisionedConcurrencyConfigNotFoundException",
             AccessDenied(_) => "AccessDeniedException",
             MissingAuthenticationToken(_) => "MissingAuthenticationTokenException",
             IncompleteSignature(_) => "IncompleteSignatureException",
@@ -89,7 +92,7 @@ impl LambdaError {
     pub fn status(&self) -> u16 {
         use LambdaError::*;
         match self {
-            ResourceNotFound(_) | UnknownOperation(_) => 404,
+            ResourceNotFound(_) | UnknownOperation(_) | ProvisionedConcurrencyConfigNotFound => 404,
             ResourceConflict(_) => 409,
             InvalidParameterValue(_) | Validation(_) | InvalidRequestContent(_) => 400,
             PreconditionFailed(_) => 412,

@@ -376,6 +376,7 @@ impl Control {
             aliases: BTreeMap::new(),
             tags: input.tags.clone().unwrap_or_default(),
             reserved_concurrency: None,
+            provisioned: BTreeMap::new(),
         };
         let mut response = latest;
         {
@@ -598,7 +599,7 @@ pub fn update_configuration(
         c.revision_id = revision_id();
         Ok(c.clone())
     })?;
-    ctl.scheduler().retire(&name);
+    ctl.scheduler().retire(&name, Some("$LATEST"));
     Ok(ApiResponse::json(200, &config))
 }
 
@@ -643,7 +644,7 @@ pub async fn update_code(
             Ok(record.latest.clone())
         }
     })?;
-    ctl.scheduler().retire(&name);
+    ctl.scheduler().retire(&name, Some("$LATEST"));
     Ok(ApiResponse::json(200, &config))
 }
 
@@ -665,6 +666,7 @@ pub fn delete(ctl: &Control, f: &str, req: &ApiRequest) -> Result<ApiResponse, L
                 .unwrap_or_else(|e| e.into_inner())
                 .remove(&name);
             ctl.scheduler().set_reserved(&name, None);
+            ctl.scheduler().unprovision_function(&name);
         }
         Some("$LATEST") => {
             return Err(LambdaError::InvalidParameterValue(
@@ -690,10 +692,12 @@ pub fn delete(ctl: &Control, f: &str, req: &ApiRequest) -> Result<ApiResponse, L
                     )));
                 }
                 record.versions.remove(&n);
+                record.provisioned.remove(q);
                 Ok(())
             })?;
+            ctl.scheduler().unprovision(&name, q);
         }
     }
-    ctl.scheduler().retire(&name);
+    ctl.scheduler().retire(&name, qualifier.as_deref());
     Ok(ApiResponse::empty(204))
 }

@@ -10,6 +10,7 @@ mod aliases;
 mod concurrency;
 mod functions;
 mod invoke;
+mod provisioned;
 mod request;
 mod routes;
 mod tags;
@@ -57,7 +58,7 @@ impl Control {
             scheduler.set_reserved(&record.latest.function_name, record.reserved_concurrency);
             functions.insert(record.latest.function_name.clone(), Arc::new(record));
         }
-        Ok(Control {
+        let control = Control {
             inner: Arc::new(Inner {
                 store,
                 functions: RwLock::new(functions),
@@ -65,7 +66,9 @@ impl Control {
                 scheduler,
                 region,
             }),
-        })
+        };
+        control.restore_provisioned();
+        Ok(control)
     }
 
     pub fn scheduler(&self) -> &Scheduler {

@@ -1,7 +1,8 @@
 //! Every route of the Lambda API, in one table.
 
 use super::{
-    aliases, concurrency, functions, invoke, tags, versions, ApiRequest, ApiResponse, Control,
+    aliases, concurrency, functions, invoke, provisioned, tags, versions, ApiRequest, ApiResponse,
+    Control,
 };
 use http::Method;
 use lambent_aws::lambda::LambdaError;
@@ -49,6 +50,15 @@ pub async fn handle(ctl: &Control, req: ApiRequest) -> Result<ApiResponse, Lambd
         (&Method::GET, ["2019-09-30", "functions", f, "concurrency"]) => concurrency::get(ctl, f),
         (&Method::DELETE, ["2017-10-31", "functions", f, "concurrency"]) => {
             concurrency::delete(ctl, f)
+        }
+        (&Method::PUT, ["2019-09-30", "functions", f, "provisioned-concurrency"]) => {
+            provisioned::put(ctl, f, &req)
+        }
+        (&Method::GET, ["2019-09-30", "functions", f, "provisioned-concurrency"]) => {
+            provisioned::get(ctl, f, &req)
+        }
+        (&Method::DELETE, ["2019-09-30", "functions", f, "provisioned-concurrency"]) => {
+            provisioned::delete(ctl, f, &req)
         }
         (&Method::GET, ["2016-08-19", "account-settings"]) => concurrency::account_settings(ctl),
         (&Method::GET, ["2017-03-31", "tags", arn]) => tags::list(ctl, arn),

@@ -39,14 +39,19 @@ pub struct Environment {
     timeout: Duration,
     version: String,
     provided: bool,
+    /// The provisioned version this environment counts toward, if any.
+    pinned: Option<super::provisioned::Key>,
 }
 
 impl Environment {
     /// Starts an environment for `config` whose code is unpacked at `code_dir`.
+    /// `provisioned`: started ahead of calls for provisioned concurrency (the runtime sees
+    /// `AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency`).
     pub async fn start(
         shared: &Arc<SchedulerShared>,
         config: &FunctionConfiguration,
         code_dir: &Path,
+        provisioned: bool,
     ) -> Result<Environment, LaunchError> {
         let viewed = shared.isolation.view();
         // In a view the code and bootstraps sit where AWS puts them; otherwise at host paths.
@@ -99,7 +104,7 @@ impl Environment {
             .map_err(|e| io_failure("opening the log stream", e))?;
         let creds = shared.keyring.issue(&config.role);
         undo.access_key_id = Some(creds.access_key_id.clone());
-        let env = environment_variables(
+        let mut env = environment_variables(
             shared,
             config,
             &layout,
@@ -109,6 +114,13 @@ impl Environment {
             &stream,
             &creds,
         );
+        if provisioned {
+            for (k, v) in env.iter_mut() {
+                if k == "AWS_LAMBDA_INITIALIZATION_TYPE" {
+                    *v = "provisioned-concurrency".into();
+                }
+            }
+        }
         let view = viewed.then(|| {
             let mut binds = vec![
                 lambent_sandbox::Bind {
@@ -201,7 +213,21 @@ impl Environment {
             timeout: Duration::from_secs(config.timeout.into()),
             version: config.version.clone(),
             provided: config.runtime.starts_with("provided"),
+            pinned: None,
         })
+    }
+
+    /// Waits for the runtime to finish its init phase (it asks for its first invocation);
+    /// false if it failed or took longer than AWS allows.
+    pub async fn initialize(&mut self) -> bool {
+        let ready = tokio::time::timeout(INIT_TIMEOUT, self.channel.ready()).await;
+        self.fresh = false;
+        ready.is_ok() && !self.channel.failed()
+    }
+
+    /// Counts this environment toward a provisioned version until it ends.
+    pub fn pin(&mut self, key: super::provisioned::Key) {
+        self.pinned = Some(key);
     }
 
     /// Whether the environment may take another invocation.
@@ -385,6 +411,9 @@ impl Environment {
 
 impl Drop for Environment {
     fn drop(&mut self) {
+        if let Some(key) = self.pinned.take() {
+            super::Scheduler::provisioned_gone(&self.shared, &key);
+        }
         self.killer.kill();
         self.api_task.abort();
         self.shared.keyring.revoke(&self.access_key_id);

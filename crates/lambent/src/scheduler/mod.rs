@@ -6,6 +6,7 @@
 //! ended) or a throttle; a function's failure is data, never a Rust error.
 
 mod environment;
+mod provisioned;
 
 use crate::auth::KeyRing;
 use crate::logs::LogStore;
@@ -67,6 +68,7 @@ pub(crate) struct SchedulerShared {
     pub cpu_limits: lambent_sandbox::CpuPolicy,
     pub spawner: lambent_sandbox::Spawner,
     uids: std::sync::atomic::AtomicU32,
+    provisioned: provisioned::Targets,
 }
 
 /// Threads that start environments, so that several cold starts proceed at once.
@@ -178,6 +180,7 @@ impl Scheduler {
                 cpu_limits: config.cpu_limits,
                 spawner: lambent_sandbox::Spawner::new(SPAWNER_THREADS)?,
                 uids: std::sync::atomic::AtomicU32::new(0),
+                provisioned: Default::default(),
             }),
             pools: Arc::new(Mutex::new(HashMap::new())),
             counters: Arc::new(Mutex::new(Counters::default())),
@@ -217,7 +220,7 @@ impl Scheduler {
         let idle = self.take_idle(key.clone(), &config.revision_id);
         let mut env = match idle {
             Some(env) => env,
-            None => match Environment::start(&self.shared, config, code_dir).await {
+            None => match Environment::start(&self.shared, config, code_dir, false).await {
                 Ok(env) => env,
                 Err(e) => {
                     let body = serde_json::json!({
@@ -305,7 +308,20 @@ impl Scheduler {
     /// Returns an environment to its pool, unless the pool was retired or moved on to a
     /// newer revision meanwhile.
     fn put_idle(&self, key: (String, String), revision_id: &str, env: Environment) {
+        self.park(key, revision_id, env, false);
+    }
+
+    /// Puts `env` in its pool's idle list, creating the pool if `create` (a provisioned
+    /// environment may arrive before the version's first call); drops it if the pool moved
+    /// on to another revision.
+    fn park(&self, key: (String, String), revision_id: &str, env: Environment, create: bool) {
         let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
+        if create {
+            pools.entry(key.clone()).or_insert_with(|| Pool {
+                revision_id: revision_id.to_string(),
+                idle: Vec::new(),
+            });
+        }
         match pools.get_mut(&key) {
             Some(pool) if pool.revision_id == revision_id => {
                 pool.idle.push((env, Instant::now()));
@@ -317,13 +333,14 @@ impl Scheduler {
         }
     }
 
-    /// Stops every idle environment of `function` (it was updated or deleted).
-    pub fn retire(&self, function: &str) {
+    /// Stops every idle environment of `function`'s `version` (it changed), or of every
+    /// version (the function was deleted).
+    pub fn retire(&self, function: &str, version: Option<&str>) {
         let stale: Vec<Pool> = {
             let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
             let keys: Vec<_> = pools
                 .keys()
-                .filter(|(f, _)| f == function)
+                .filter(|(f, v)| f == function && version.is_none_or(|want| v == want))
                 .cloned()
                 .collect();
             keys.iter().filter_map(|k| pools.remove(k)).collect()
@@ -337,7 +354,11 @@ impl Scheduler {
         let mut expired = Vec::new();
         {
             let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
-            for pool in pools.values_mut() {
+            for (key, pool) in pools.iter_mut() {
+                // Provisioned environments stay, however long they idle.
+                if self.is_provisioned(key) {
+                    continue;
+                }
                 let (old, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut pool.idle)
                     .into_iter()
                     .partition(|(_, since)| now.duration_since(*since) >= self.keep_alive);
@@ -368,6 +389,7 @@ impl Scheduler {
             loop {
                 tick.tick().await;
                 scheduler.reap_idle();
+                scheduler.reconcile();
             }
         })
     }
