@@ -25,6 +25,8 @@ def test_bench_quick_reports_every_scenario(server):
         assert rows[f"throughput {rt}, 4 clients"]["per_second"] > 0
     assert rows["floor (GET /_lambent/health)"]["samples"] > 0
     assert rows["throughput floor, 4 clients"]["per_second"] > 0
+    assert rows["async python, request to start"]["samples"] == 3
+    assert rows["async python, request to start"]["p50_us"] > 0
     # The benchmark removes what it created.
     lam = server.client("lambda")
     names = [f["FunctionName"] for page in lam.get_paginator("list_functions").paginate()

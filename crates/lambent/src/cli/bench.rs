@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Scenarios to run, comma-separated: floor, warm, cold, throughput.
-    #[arg(long, default_value = "floor,warm,cold,throughput")]
+    /// Scenarios to run, comma-separated: floor, warm, cold, throughput, async.
+    #[arg(long, default_value = "floor,warm,cold,throughput,async")]
     scenarios: String,
     /// Runtimes to measure, comma-separated: python, node, provided.
     #[arg(long, default_value = "python,node,provided")]
@@ -155,6 +155,10 @@ pub async fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
     if scenarios.contains(&"throughput") {
         results.push(throughput(&client, None, load).await?);
     }
+    if scenarios.contains(&"async") {
+        let samples = if a.quick { 3 } else { cold_n };
+        results.push(async_start(&client, samples).await?);
+    }
     for rt in a.runtimes.split(',').map(str::trim) {
         let fun = noop(rt)?;
         let name = format!(
@@ -217,6 +221,95 @@ async fn bench_runtime(
     }
     if scenarios.contains(&"throughput") {
         out.push(throughput(client, Some((name, rt)), load).await?);
+    }
+    Ok(out)
+}
+
+/// Unix time in nanoseconds: the one clock the bench and a function share.
+fn unix_nanos() -> i128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i128)
+        .unwrap_or(0)
+}
+
+/// From sending an `Event` invocation (answered 202) to the function starting: a warm
+/// Python function logs when it starts, and the bench reads that line back through the Logs
+/// API.
+async fn async_start(client: &Client, samples: usize) -> anyhow::Result<Summary> {
+    let name = format!(
+        "lambent-bench-async-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    let fun = Noop {
+        runtime: "python3.12",
+        handler: "app.handler",
+        zip: zip_entries([(
+            "app.py",
+            "import time\ndef handler(event, context):\n    print('lambent-bench-start', event.get('id'), time.time_ns())\n"
+                .as_bytes(),
+            false,
+        )])?,
+    };
+    create(client, &name, &fun).await?;
+    let measured = async_samples(client, &name, samples).await;
+    let _ = client
+        .lambda("DELETE", &format!("/2015-03-31/functions/{name}"), "", None)
+        .await;
+    Ok(summarize(
+        "async python, request to start".into(),
+        measured?,
+        vec![],
+    ))
+}
+
+async fn async_samples(client: &Client, name: &str, samples: usize) -> anyhow::Result<Vec<f64>> {
+    // Warm the function first: the scenario measures delivery, not a cold start.
+    invoke(client, name, false).await?;
+    let group = crate::logs::group_name(name);
+    let mut out = Vec::with_capacity(samples);
+    for i in 0..samples {
+        let id = format!("s{i}-{}", uuid::Uuid::new_v4().simple());
+        // The clock starts when the request leaves: lambent may start the function before
+        // its 202 reaches the client.
+        let sent = unix_nanos();
+        let reply = client
+            .send(Call {
+                service: "lambda",
+                method: "POST",
+                path: &format!("/2015-03-31/functions/{}/invocations", segment(name)),
+                query: "",
+                headers: &[("x-amz-invocation-type", "Event".to_string())],
+                body: Bytes::from(json!({ "id": id }).to_string()),
+                progress: None,
+            })
+            .await?;
+        anyhow::ensure!(
+            reply.status == 202,
+            "Event invoke answered {}",
+            reply.status
+        );
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let started = loop {
+            let page = client
+                .logs(
+                    "FilterLogEvents",
+                    &json!({"logGroupName": group, "filterPattern": id}),
+                )
+                .await;
+            let found = page.ok().and_then(|p| {
+                p["events"].as_array()?.iter().find_map(|e| {
+                    let msg = e["message"].as_str()?;
+                    msg.split_whitespace().nth(2)?.parse::<i128>().ok()
+                })
+            });
+            if let Some(ns) = found {
+                break ns;
+            }
+            anyhow::ensure!(Instant::now() < deadline, "the async invocation never ran");
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        };
+        out.push(((started - sent) as f64 / 1000.0).max(0.0));
     }
     Ok(out)
 }
