@@ -436,6 +436,34 @@ mod tests {
     use super::*;
     use tokio::io::AsyncReadExt;
 
+    /// 200 MB of touched memory, 1 MB at a time; prints `survived` if it was allowed.
+    const ALLOC_200_MB: &str = "x=$(head -c 209715200 /dev/zero | tr '\\0' a); echo survived";
+
+    /// `/bin/sh -c script` on the host's filesystem, with a minimal PATH.
+    fn sh(script: &str) -> Spec {
+        Spec {
+            program: "/bin/sh".into(),
+            args: vec!["-c".into(), script.into()],
+            env: vec![("PATH".into(), "/usr/bin:/bin".into())],
+            cwd: "/".into(),
+            view: None,
+            memory_limit: None,
+        }
+    }
+
+    /// Runs `spec` to its end: its exit status, its joined output, and the sandbox.
+    async fn run(
+        spec: &Spec,
+        isolation: Isolation,
+        group: Option<std::sync::Arc<Cgroup>>,
+    ) -> (ExitStatus, String, Sandbox) {
+        let (mut sb, mut rx) = spawn(spec, isolation, group).unwrap();
+        let status = sb.wait().await.unwrap();
+        let mut out = String::new();
+        rx.read_to_string(&mut out).await.unwrap();
+        (status, out, sb)
+    }
+
     #[tokio::test]
     async fn runs_with_only_the_given_environment_and_joins_output() {
         let spec = Spec {
@@ -537,38 +565,17 @@ mod tests {
         let script = "unshare --user true 2>/dev/null && echo ns-allowed || echo ns-refused; \\
                       unshare --mount true 2>/dev/null && echo mountns-allowed || echo mountns-refused; \\
                       python3 -c 'import threading, os; t = threading.Thread(target=print, args=(\"threads-ok\",)); t.start(); t.join(); print(\"fork-ok\" if os.fork() or os._exit(0) else \"\")'";
-        let spec = Spec {
-            program: "/bin/sh".into(),
-            args: vec!["-c".into(), script.into()],
-            env: vec![("PATH".into(), "/usr/bin:/bin".into())],
-            cwd: "/".into(),
-            view: None,
-            memory_limit: None,
-        };
-        let (mut sb, mut rx) = spawn(&spec, probe(), None).unwrap();
-        sb.wait().await.unwrap();
-        let mut out = String::new();
-        rx.read_to_string(&mut out).await.unwrap();
+        let (_, out, _) = run(&sh(script), probe(), None).await;
         assert_eq!(out, "ns-refused\nmountns-refused\nthreads-ok\nfork-ok\n");
     }
 
     #[tokio::test]
     async fn without_cgroups_the_watchdog_caps_memory() {
         let spec = Spec {
-            program: "/bin/sh".into(),
-            args: vec![
-                "-c".into(),
-                "x=$(head -c 209715200 /dev/zero | tr '\\0' a); echo survived".into(),
-            ],
-            env: vec![("PATH".into(), "/usr/bin:/bin".into())],
-            cwd: "/".into(),
-            view: None,
             memory_limit: Some(64 * 1024 * 1024),
+            ..sh(ALLOC_200_MB)
         };
-        let (mut sb, mut rx) = spawn(&spec, probe(), None).unwrap();
-        let status = sb.wait().await.unwrap();
-        let mut out = String::new();
-        rx.read_to_string(&mut out).await.unwrap();
+        let (status, out, sb) = run(&spec, probe(), None).await;
         assert!(!out.contains("survived"), "{out} {status:?}");
         let killer = sb.killer();
         assert!(killer.oom_killed());
@@ -595,22 +602,7 @@ mod tests {
             cpu: CpuPolicy::Weighted,
         };
         let group = std::sync::Arc::new(groups.create("oom", Some(&limits)).unwrap());
-        let spec = Spec {
-            program: "/bin/sh".into(),
-            // 200 MB of touched memory, 1 MB at a time.
-            args: vec![
-                "-c".into(),
-                "x=$(head -c 209715200 /dev/zero | tr '\\0' a); echo survived".into(),
-            ],
-            env: vec![("PATH".into(), "/usr/bin:/bin".into())],
-            cwd: "/".into(),
-            view: None,
-            memory_limit: None,
-        };
-        let (mut sb, mut rx) = spawn(&spec, probe(), Some(group.clone())).unwrap();
-        let status = sb.wait().await.unwrap();
-        let mut out = String::new();
-        rx.read_to_string(&mut out).await.unwrap();
+        let (status, out, sb) = run(&sh(ALLOC_200_MB), probe(), Some(group)).await;
         assert!(!out.contains("survived"), "{out} {status:?}");
         let killer = sb.killer();
         assert!(killer.oom_killed());
@@ -631,22 +623,9 @@ mod tests {
         };
         let group = std::sync::Arc::new(groups.create("daemon", None).unwrap());
         let marker = format!("sleep 300.{}", std::process::id() % 100_000);
-        let spec = Spec {
-            program: "/bin/sh".into(),
-            args: vec![
-                "-c".into(),
-                format!("setsid {marker} </dev/null >/dev/null 2>&1 & sleep 0.2; echo started")
-                    .into(),
-            ],
-            env: vec![("PATH".into(), "/usr/bin:/bin".into())],
-            cwd: "/".into(),
-            view: None,
-            memory_limit: None,
-        };
-        let (mut sb, mut rx) = spawn(&spec, probe(), Some(group.clone())).unwrap();
-        sb.wait().await.unwrap();
-        let mut out = String::new();
-        rx.read_to_string(&mut out).await.unwrap();
+        let script =
+            format!("setsid {marker} </dev/null >/dev/null 2>&1 & sleep 0.2; echo started");
+        let (_, out, sb) = run(&sh(&script), probe(), Some(group)).await;
         assert_eq!(out, "started\n");
         let alive = || {
             std::process::Command::new("pgrep")

@@ -104,7 +104,7 @@ impl Environment {
             .map_err(|e| io_failure("opening the log stream", e))?;
         let creds = shared.keyring.issue(&config.role);
         undo.access_key_id = Some(creds.access_key_id.clone());
-        let mut env = environment_variables(
+        let env = environment_variables(
             shared,
             config,
             &layout,
@@ -113,14 +113,12 @@ impl Environment {
             &group,
             &stream,
             &creds,
+            if provisioned {
+                "provisioned-concurrency"
+            } else {
+                "on-demand"
+            },
         );
-        if provisioned {
-            for (k, v) in env.iter_mut() {
-                if k == "AWS_LAMBDA_INITIALIZATION_TYPE" {
-                    *v = "provisioned-concurrency".into();
-                }
-            }
-        }
         let view = viewed.then(|| {
             let mut binds = vec![
                 lambent_sandbox::Bind {
@@ -518,6 +516,7 @@ fn environment_variables(
     group: &str,
     stream: &str,
     creds: &crate::auth::TemporaryCredentials,
+    initialization: &str,
 ) -> Vec<(String, String)> {
     let task_root = layout.task_root.display().to_string();
     // Lowest precedence first: the function's own variables, then the platform's.
@@ -568,7 +567,7 @@ fn environment_variables(
         config.memory_size.to_string(),
     );
     set("AWS_LAMBDA_FUNCTION_VERSION", config.version.clone());
-    set("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".into());
+    set("AWS_LAMBDA_INITIALIZATION_TYPE", initialization.to_string());
     set("AWS_LAMBDA_LOG_GROUP_NAME", group.to_string());
     set("AWS_LAMBDA_LOG_STREAM_NAME", stream.to_string());
     set("AWS_LAMBDA_RUNTIME_API", runtime_api.to_string());

@@ -263,7 +263,12 @@ impl Scheduler {
                 true
             }
         };
-        *c.in_flight.entry(function.to_string()).or_insert(0) += 1;
+        match c.in_flight.get_mut(function) {
+            Some(n) => *n += 1,
+            None => {
+                c.in_flight.insert(function.to_string(), 1);
+            }
+        }
         Ok(Slot {
             counters: self.counters.clone(),
             function: function.to_string(),
