@@ -24,11 +24,12 @@ ROLE = "arn:aws:iam::123456789012:role/lambent-test"
 class Server:
     """One lambent process with its own data directory."""
 
-    def __init__(self, data_dir, *args, env=None, user=None):
+    def __init__(self, data_dir, *args, env=None, user=None, binary=LAMBENT):
         self.data_dir = data_dir
         self.args = list(args)
         self.env = env
         self.user = user
+        self.binary = binary
         self.proc = None
         self.endpoint = None
         self.log_path = os.path.join(data_dir, "server.log")
@@ -41,7 +42,7 @@ class Server:
         env.update(self.env or {})
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [LAMBENT, "up", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir, *self.args],
+            [self.binary, "up", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir, *self.args],
             stdout=subprocess.PIPE,
             stderr=self.log,
             env=env,

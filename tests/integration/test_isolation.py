@@ -371,7 +371,11 @@ def test_degraded_mode_without_root_says_so_and_still_caps_memory():
     data = os.path.join(base, "data")
     os.makedirs(data)
     os.chown(data, 65534, 65534)
-    s = Server(data, env={"PATH": "/usr/local/bin:/usr/bin:/bin"}, user=65534)
+    # The checkout may sit where another user cannot reach (a 0700 temporary directory).
+    binary = os.path.join(base, "lambent")
+    shutil.copy(LAMBENT, binary)
+    os.chmod(binary, 0o755)
+    s = Server(data, env={"PATH": "/usr/local/bin:/usr/bin:/bin"}, user=65534, binary=binary)
     s.log_path = os.path.join(base, "server.log")
     try:
         s.start()
