@@ -485,7 +485,8 @@ def test_invoke_unknown_function_is_404(lam):
 
 def test_idle_environment_stops_after_keep_alive(fresh_server):
     """`--keep-alive 1`: an environment idle for longer is stopped, so the next call is cold."""
-    s = fresh_server("--keep-alive", "1")
+    # Without stems, the environment is the only directory there is.
+    s = fresh_server("--keep-alive", "1", "--stems", "0")
     lam = s.client("lambda")
     name = unique("keepalive")
     code = "import os\nTOKEN = os.urandom(8).hex()\ndef handler(e, c):\n    return TOKEN\n"

@@ -35,6 +35,9 @@ pub enum CpuPolicy {
     Aws,
     /// No CPU control.
     Off,
+    /// The least share there is: only CPU nobody else wants (a stem warming up in the
+    /// background must not slow the invocations running meanwhile).
+    Background,
 }
 
 /// The limits of one sandbox.
@@ -193,7 +196,8 @@ impl Cgroup {
         .dirs(Path::new(&self.name))
     }
 
-    fn apply(&self, limits: &Limits) -> io::Result<()> {
+    /// Sets (or changes) the group's limits.
+    pub fn apply(&self, limits: &Limits) -> io::Result<()> {
         let mb = (limits.memory_bytes / (1024 * 1024)).max(1);
         match &self.hierarchy {
             Hierarchy::V2 { base } => {
@@ -201,16 +205,16 @@ impl Cgroup {
                 write(&dir.join("memory.max"), &limits.memory_bytes.to_string())?;
                 let _ = write(&dir.join("memory.swap.max"), "0");
                 write(&dir.join("pids.max"), &limits.pids_max.to_string())?;
-                match limits.cpu {
-                    CpuPolicy::Weighted => {
-                        let weight = (mb * 100 / MB_PER_VCPU).clamp(1, 10_000);
-                        let _ = write(&dir.join("cpu.weight"), &weight.to_string());
-                    }
-                    CpuPolicy::Aws => {
-                        let quota = (mb * 100_000 / MB_PER_VCPU).max(1_000);
-                        write(&dir.join("cpu.max"), &format!("{quota} 100000"))?;
-                    }
-                    CpuPolicy::Off => {}
+                // Every policy sets the weight: a group may have been a stem's before.
+                let weight = match limits.cpu {
+                    CpuPolicy::Weighted => (mb * 100 / MB_PER_VCPU).clamp(1, 10_000),
+                    CpuPolicy::Background => 1,
+                    CpuPolicy::Aws | CpuPolicy::Off => 100,
+                };
+                let _ = write(&dir.join("cpu.weight"), &weight.to_string());
+                if limits.cpu == CpuPolicy::Aws {
+                    let quota = (mb * 100_000 / MB_PER_VCPU).max(1_000);
+                    write(&dir.join("cpu.max"), &format!("{quota} 100000"))?;
                 }
             }
             Hierarchy::V1 {
@@ -236,17 +240,17 @@ impl Cgroup {
                 }
                 if let Some(c) = cpu {
                     let dir = c.join(&self.name);
-                    match limits.cpu {
-                        CpuPolicy::Weighted => {
-                            let shares = (mb * 1024 / MB_PER_VCPU).max(2);
-                            write(&dir.join("cpu.shares"), &shares.to_string())?;
-                        }
-                        CpuPolicy::Aws => {
-                            let quota = (mb * 100_000 / MB_PER_VCPU).max(1_000);
-                            write(&dir.join("cpu.cfs_period_us"), "100000")?;
-                            write(&dir.join("cpu.cfs_quota_us"), &quota.to_string())?;
-                        }
-                        CpuPolicy::Off => {}
+                    // Every policy sets the shares: a group may have been a stem's before.
+                    let shares = match limits.cpu {
+                        CpuPolicy::Weighted => (mb * 1024 / MB_PER_VCPU).max(2),
+                        CpuPolicy::Background => 2,
+                        CpuPolicy::Aws | CpuPolicy::Off => 1024,
+                    };
+                    write(&dir.join("cpu.shares"), &shares.to_string())?;
+                    if limits.cpu == CpuPolicy::Aws {
+                        let quota = (mb * 100_000 / MB_PER_VCPU).max(1_000);
+                        write(&dir.join("cpu.cfs_period_us"), "100000")?;
+                        write(&dir.join("cpu.cfs_quota_us"), &quota.to_string())?;
                     }
                 }
             }

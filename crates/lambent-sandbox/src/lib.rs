@@ -9,10 +9,12 @@
 
 pub mod cgroup;
 mod seccomp;
+mod stem;
 mod view;
 mod watchdog;
 
 pub use cgroup::{Cgroup, Cgroups, CpuPolicy, Limits};
+pub use stem::{Assignment, Stem, StemSpec};
 pub use view::{Bind, View, SYSTEM_DIRS};
 
 use std::ffi::{CString, OsString};
@@ -113,6 +115,7 @@ fn view_works(user_namespace: bool) -> bool {
         uid: 65_534,
         gid: 65_534,
         user_namespace,
+        mount_points: vec![],
     };
     let works = match view.prepare() {
         Ok(prepared) => {
@@ -144,12 +147,8 @@ pub struct Spawner {
 
 type Spawned = io::Result<(Sandbox, tokio::net::unix::pipe::Receiver)>;
 
-struct Job {
-    spec: Spec,
-    isolation: Isolation,
-    group: Option<std::sync::Arc<Cgroup>>,
-    reply: tokio::sync::oneshot::Sender<Spawned>,
-}
+/// One blocking piece of work for a spawner thread; it sends its own result.
+type Job = Box<dyn FnOnce() + Send>;
 
 impl Spawner {
     /// Starts `threads` spawner threads. Must be called inside a tokio runtime.
@@ -171,27 +170,22 @@ impl Spawner {
                             Err(_) => return,
                         };
                         let Ok(job) = job else { return };
-                        let _ = job.reply.send(spawn(&job.spec, job.isolation, job.group));
+                        job();
                     }
                 })?;
         }
         Ok(Spawner { jobs })
     }
 
-    /// [`spawn`], on a spawner thread.
-    pub async fn spawn(
+    /// Runs `work` on a spawner thread and returns its result.
+    async fn run<T: Send + 'static>(
         &self,
-        spec: Spec,
-        isolation: Isolation,
-        group: Option<std::sync::Arc<Cgroup>>,
-    ) -> Spawned {
+        work: impl FnOnce() -> io::Result<T> + Send + 'static,
+    ) -> io::Result<T> {
         let (reply, rx) = tokio::sync::oneshot::channel();
-        let job = Job {
-            spec,
-            isolation,
-            group,
-            reply,
-        };
+        let job: Job = Box::new(move || {
+            let _ = reply.send(work());
+        });
         let gone = || io::Error::other("the spawner threads are gone");
         match self.jobs.try_send(job) {
             Ok(()) => {}
@@ -209,6 +203,26 @@ impl Spawner {
         }
         rx.await
             .map_err(|_| io::Error::other("the spawner dropped the request"))?
+    }
+
+    /// [`spawn`], on a spawner thread.
+    pub async fn spawn(
+        &self,
+        spec: Spec,
+        isolation: Isolation,
+        group: Option<std::sync::Arc<Cgroup>>,
+    ) -> Spawned {
+        self.run(move || spawn(&spec, isolation, group)).await
+    }
+
+    /// [`Stem::spawn`], on a spawner thread.
+    pub async fn spawn_stem(
+        &self,
+        spec: StemSpec,
+        isolation: Isolation,
+        group: Option<std::sync::Arc<Cgroup>>,
+    ) -> io::Result<Stem> {
+        self.run(move || Stem::spawn(&spec, isolation, group)).await
     }
 }
 
@@ -542,6 +556,7 @@ mod tests {
                 uid: 61_000,
                 gid: 61_000,
                 user_namespace: false,
+                mount_points: vec![],
             }),
         };
         let (mut sb, mut rx) = spawn(&spec, isolation, None).unwrap();
@@ -557,6 +572,149 @@ mod tests {
         );
         // Nothing of the view stays behind on the host.
         assert_eq!(std::fs::read_dir(&root).unwrap().count(), 0);
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    /// A stem's view for the tests: its code comes at `/var/task` on assignment.
+    fn stem_view(base: &std::path::Path, uid: u32) -> View {
+        let root = base.join("root");
+        std::fs::create_dir_all(&root).unwrap();
+        View {
+            root,
+            binds: vec![],
+            tmp_bytes: 1024 * 1024,
+            cwd: "/".into(),
+            uid,
+            gid: uid,
+            user_namespace: false,
+            mount_points: vec!["/var/task".into()],
+        }
+    }
+
+    fn assignment(code: &std::path::Path, program: &str) -> Assignment {
+        Assignment {
+            bind: Bind {
+                source: code.to_path_buf(),
+                target: "/var/task".into(),
+                writable: false,
+            },
+            tmp_bytes: 3 * 1024 * 1024,
+            cwd: "/var/task".into(),
+            program: program.into(),
+            env: vec![
+                ("PATH".into(), "/usr/bin:/bin".into()),
+                ("GIVEN".into(), "on assignment".into()),
+            ],
+            memory_limit: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stem_becomes_the_program_it_is_assigned() {
+        let isolation = probe();
+        if !isolation.mount_namespace {
+            eprintln!("SKIPPED: stems need root (mount namespaces, pivot_root, setuid)");
+            return;
+        }
+        let base = std::env::temp_dir().join(format!("lambent-stem-{}", std::process::id()));
+        let code = base.join("code");
+        std::fs::create_dir_all(&code).unwrap();
+        std::fs::write(
+            code.join("run"),
+            "#!/bin/sh\npwd; id -u; echo $GIVEN; \
+             test -e /.host && echo host-visible || echo host-gone; \
+             (head -c 2000000 /dev/zero > /tmp/f) 2>/dev/null && echo tmp-grown || echo tmp-small; \
+             (echo x > /var/task/f) 2>/dev/null && echo code-writable || echo code-read-only\n",
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(code.join("run"), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let spec = StemSpec {
+            program: None,
+            env: vec![],
+            view: stem_view(&base, 61_001),
+        };
+        let spawner = Spawner::new(1).unwrap();
+        let mut stem = spawner.spawn_stem(spec, isolation, None).await.unwrap();
+        assert!(stem.alive());
+        let (mut sb, mut rx) = stem
+            .assign(&assignment(&code, "/var/task/run"))
+            .await
+            .unwrap();
+        let status = sb.wait().await.unwrap();
+        let mut out = String::new();
+        rx.read_to_string(&mut out).await.unwrap();
+        assert_eq!(describe_exit(&status), "exit status 0", "{out}");
+        assert_eq!(
+            out,
+            "/var/task\n61001\non assignment\nhost-gone\ntmp-grown\ncode-read-only\n"
+        );
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_stem_program_reads_its_assignment_after_the_mounts() {
+        let isolation = probe();
+        if !isolation.mount_namespace {
+            eprintln!("SKIPPED: stems need root (mount namespaces, pivot_root, setuid)");
+            return;
+        }
+        let base = std::env::temp_dir().join(format!("lambent-stem3-{}", std::process::id()));
+        let code = base.join("code");
+        std::fs::create_dir_all(&code).unwrap();
+        std::fs::write(code.join("hello.txt"), "hi").unwrap();
+        let script = "a=$(tr '\\000' '\\n' <&3); cd /var/task; cat hello.txt; echo; \
+                      echo \"$a\" | grep -c GIVEN=; echo $STEM_ONLY";
+        let spec = StemSpec {
+            program: Some(("/bin/sh".into(), vec!["-c".into(), script.into()])),
+            env: vec![
+                ("PATH".into(), "/usr/bin:/bin".into()),
+                ("STEM_ONLY".into(), "stem".into()),
+            ],
+            view: stem_view(&base, 61_002),
+        };
+        let spawner = Spawner::new(1).unwrap();
+        let stem = spawner.spawn_stem(spec, isolation, None).await.unwrap();
+        let (mut sb, mut rx) = stem.assign(&assignment(&code, "")).await.unwrap();
+        let status = sb.wait().await.unwrap();
+        let mut out = String::new();
+        rx.read_to_string(&mut out).await.unwrap();
+        assert_eq!(describe_exit(&status), "exit status 0", "{out}");
+        assert_eq!(out, "hi\n1\nstem\n");
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_unassigned_stem_ends_when_dropped() {
+        let isolation = probe();
+        if !isolation.mount_namespace {
+            eprintln!("SKIPPED: stems need root (mount namespaces, pivot_root, setuid)");
+            return;
+        }
+        let base = std::env::temp_dir().join(format!("lambent-stem2-{}", std::process::id()));
+        let marker = format!("300.{}", std::process::id() % 100_000 + 7);
+        let spec = StemSpec {
+            program: Some(("/bin/sleep".into(), vec![marker.clone().into()])),
+            env: vec![],
+            view: stem_view(&base, 61_003),
+        };
+        let spawner = Spawner::new(1).unwrap();
+        let stem = spawner.spawn_stem(spec, isolation, None).await.unwrap();
+        let alive = || {
+            std::process::Command::new("pgrep")
+                .args(["-f", &format!("sleep {marker}")])
+                .output()
+                .map(|o| !o.stdout.is_empty())
+                .unwrap_or(false)
+        };
+        assert!(alive(), "the stem's program should be running");
+        drop(stem);
+        // The waiter is killed; PID 1 follows it (parent-death signal).
+        let gone = (0..100).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            !alive()
+        });
+        assert!(gone, "the stem's program outlived it");
         std::fs::remove_dir_all(&base).unwrap();
     }
 

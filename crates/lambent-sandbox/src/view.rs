@@ -41,6 +41,8 @@ pub struct View {
     /// the sandbox is then "root" of that namespace only, with every capability dropped,
     /// instead of `uid`.
     pub user_namespace: bool,
+    /// Empty directories in the view, for mounts made after it is built (a stem's code).
+    pub mount_points: Vec<PathBuf>,
 }
 
 /// The host directories every view gets read-only: enough to run interpreters and
@@ -48,6 +50,9 @@ pub struct View {
 pub const SYSTEM_DIRS: &[&str] = &[
     "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc",
 ];
+
+/// Where a stem's view keeps the host's tree until its assignment's mounts are made.
+pub(crate) const HOST_DIR: &str = "/.host";
 
 /// Device nodes every view gets.
 const DEVICES: &[&str] = &[
@@ -84,6 +89,8 @@ enum Step {
 /// A view turned into the child's system calls.
 pub(crate) struct Prepared {
     root: CString,
+    /// `<root>/.host`: where a stem keeps the host's tree until it is assigned.
+    host: CString,
     root_options: CString,
     steps: Vec<Step>,
     cwd: CString,
@@ -95,7 +102,7 @@ pub(crate) struct Prepared {
 }
 
 /// The mount flags of the filesystem holding `path` that a bind remount must keep.
-fn locked_flags(path: &Path) -> io::Result<libc::c_ulong> {
+pub(crate) fn locked_flags(path: &Path) -> io::Result<libc::c_ulong> {
     let c = cstr(path)?;
     // SAFETY: `statvfs` writes into the zeroed struct we own; `c` is a valid C string.
     let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
@@ -118,7 +125,7 @@ fn locked_flags(path: &Path) -> io::Result<libc::c_ulong> {
     Ok(keep)
 }
 
-fn cstr(p: &Path) -> io::Result<CString> {
+pub(crate) fn cstr(p: &Path) -> io::Result<CString> {
     CString::new(p.as_os_str().as_bytes())
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path with a NUL byte"))
 }
@@ -187,6 +194,9 @@ impl View {
                 keep: locked_flags(&b.source)?,
             });
         }
+        for dir in &self.mount_points {
+            mkdirs(dir, &mut steps)?;
+        }
         mkdirs(Path::new("/tmp"), &mut steps)?;
         steps.push(Step::Tmpfs {
             target: cstr(&inside(Path::new("/tmp")))?,
@@ -197,6 +207,7 @@ impl View {
         steps.push(Step::Proc(cstr(&inside(Path::new("/proc")))?));
         Ok(Prepared {
             root: cstr(root)?,
+            host: cstr(&root.join(HOST_DIR.trim_start_matches('/')))?,
             root_options: CString::new("size=16m,mode=0755")
                 .map_err(|_| io::Error::other("opts"))?,
             steps,
@@ -220,7 +231,7 @@ impl View {
 ///
 /// # Safety
 /// Runs between fork and exec: only system calls.
-unsafe fn wait_and_mirror(child: libc::pid_t) -> ! {
+pub(crate) unsafe fn wait_and_mirror(child: libc::pid_t) -> ! {
     libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
     let mut status = 0;
     loop {
@@ -244,7 +255,7 @@ unsafe fn wait_and_mirror(child: libc::pid_t) -> ! {
     })
 }
 
-fn check(ret: libc::c_int) -> io::Result<()> {
+pub(crate) fn check(ret: libc::c_int) -> io::Result<()> {
     if ret == 0 {
         Ok(())
     } else {
@@ -257,8 +268,25 @@ fn check(ret: libc::c_int) -> io::Result<()> {
 /// # Safety
 /// Runs between fork and exec: only system calls, on memory prepared before the fork.
 pub(crate) unsafe fn enter(p: &Prepared) -> io::Result<()> {
-    let none: *const libc::c_char = std::ptr::null();
-    let nodata: *const libc::c_void = std::ptr::null();
+    unshare(p)?;
+    // A new PID namespace takes effect for children only: fork once more. The child becomes
+    // PID 1 of the namespace and goes on to exec; this process stays behind as its waiter,
+    // so that the pid lambent holds exits when the function does, with the same status.
+    match libc::fork() {
+        -1 => return Err(io::Error::last_os_error()),
+        0 => {}
+        child => wait_and_mirror(child),
+    }
+    build(p, false)?;
+    drop_privileges(p)
+}
+
+/// Enters the new namespaces (user namespace first, when there is one). The PID namespace
+/// applies to the children forked after this.
+///
+/// # Safety
+/// Between fork and exec: system calls only.
+pub(crate) unsafe fn unshare(p: &Prepared) -> io::Result<()> {
     if let Some((uid_map, gid_map)) = &p.maps {
         // First the user namespace, mapped, so the others belong to it and files it creates
         // have an owner.
@@ -269,15 +297,18 @@ pub(crate) unsafe fn enter(p: &Prepared) -> io::Result<()> {
     }
     check(libc::unshare(
         libc::CLONE_NEWNS | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS | libc::CLONE_NEWPID,
-    ))?;
-    // A new PID namespace takes effect for children only: fork once more. The child becomes
-    // PID 1 of the namespace and goes on to exec; this process stays behind as its waiter,
-    // so that the pid lambent holds exits when the function does, with the same status.
-    match libc::fork() {
-        -1 => return Err(io::Error::last_os_error()),
-        0 => {}
-        child => wait_and_mirror(child),
-    }
+    ))
+}
+
+/// Builds the view and pivots into it, as PID 1 of the new PID namespace (its `/proc` shows
+/// that namespace). `keep_host`: the host's tree stays reachable at [`HOST_DIR`] (a stem's
+/// waiter makes its late mounts from it, then lets it go); otherwise it is let go now.
+///
+/// # Safety
+/// Between fork and exec: system calls only.
+pub(crate) unsafe fn build(p: &Prepared, keep_host: bool) -> io::Result<()> {
+    let none: *const libc::c_char = std::ptr::null();
+    let nodata: *const libc::c_void = std::ptr::null();
     // Nothing done in here may propagate back to the host's mounts.
     check(libc::mount(
         none,
@@ -319,20 +350,7 @@ pub(crate) unsafe fn enter(p: &Prepared) -> io::Result<()> {
                 target,
                 writable,
                 keep,
-            } => {
-                check(libc::mount(
-                    source.as_ptr(),
-                    target.as_ptr(),
-                    none,
-                    libc::MS_BIND | libc::MS_REC,
-                    nodata,
-                ))?;
-                let mut flags = libc::MS_BIND | libc::MS_REMOUNT | libc::MS_NOSUID | keep;
-                if !*writable {
-                    flags |= libc::MS_RDONLY;
-                }
-                check(libc::mount(none, target.as_ptr(), none, flags, nodata))?;
-            }
+            } => bind(source, target, *writable, *keep)?,
             Step::Tmpfs { target, options } => check(libc::mount(
                 c"tmpfs".as_ptr(),
                 target.as_ptr(),
@@ -349,13 +367,53 @@ pub(crate) unsafe fn enter(p: &Prepared) -> io::Result<()> {
             ))?,
         }
     }
-    // The view becomes "/": pivot onto it and let the host's tree go.
+    // The view becomes "/": pivot onto it and let the host's tree go (or keep it aside).
     check(libc::chdir(p.root.as_ptr()))?;
-    if libc::syscall(libc::SYS_pivot_root, c".".as_ptr(), c".".as_ptr()) != 0 {
-        return Err(io::Error::last_os_error());
+    if keep_host {
+        check(libc::mkdir(p.host.as_ptr(), 0o700))?;
+        if libc::syscall(libc::SYS_pivot_root, c".".as_ptr(), c".host".as_ptr()) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    } else {
+        if libc::syscall(libc::SYS_pivot_root, c".".as_ptr(), c".".as_ptr()) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        check(libc::umount2(c".".as_ptr(), libc::MNT_DETACH))?;
     }
-    check(libc::umount2(c".".as_ptr(), libc::MNT_DETACH))?;
-    check(libc::chdir(p.cwd.as_ptr()))?;
+    check(libc::chdir(p.cwd.as_ptr()))
+}
+
+/// Bind-mounts `source` on `target`, read-only unless `writable`, never set-uid.
+///
+/// # Safety
+/// Between fork and exec: system calls only.
+pub(crate) unsafe fn bind(
+    source: &std::ffi::CStr,
+    target: &std::ffi::CStr,
+    writable: bool,
+    keep: libc::c_ulong,
+) -> io::Result<()> {
+    let none: *const libc::c_char = std::ptr::null();
+    let nodata: *const libc::c_void = std::ptr::null();
+    check(libc::mount(
+        source.as_ptr(),
+        target.as_ptr(),
+        none,
+        libc::MS_BIND | libc::MS_REC,
+        nodata,
+    ))?;
+    let mut flags = libc::MS_BIND | libc::MS_REMOUNT | libc::MS_NOSUID | keep;
+    if !writable {
+        flags |= libc::MS_RDONLY;
+    }
+    check(libc::mount(none, target.as_ptr(), none, flags, nodata))
+}
+
+/// Drops to the sandbox's user (or, in a user namespace, every capability) for good.
+///
+/// # Safety
+/// Between fork and exec: system calls only.
+pub(crate) unsafe fn drop_privileges(p: &Prepared) -> io::Result<()> {
     if p.maps.is_some() {
         // Root of its own user namespace only: give up every capability even there.
         drop_capabilities()?;
@@ -365,8 +423,7 @@ pub(crate) unsafe fn enter(p: &Prepared) -> io::Result<()> {
         check(libc::setgid(p.gid))?;
         check(libc::setuid(p.uid))?;
     }
-    check(libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))?;
-    Ok(())
+    check(libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 }
 
 /// Writes `data` to a procfs file.

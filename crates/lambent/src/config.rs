@@ -14,6 +14,8 @@ pub struct RawConfig {
     pub examples: bool,
     /// `weighted`, `aws` or `off`.
     pub cpu_limits: String,
+    /// Stems kept ready per runtime family.
+    pub stems: usize,
 }
 
 /// Validated configuration.
@@ -30,6 +32,8 @@ pub struct Config {
     pub examples: bool,
     /// How CPU is shared between environments.
     pub cpu_limits: lambent_sandbox::CpuPolicy,
+    /// Environments started ahead of their function, per runtime family (`--stems`).
+    pub stems: usize,
 }
 
 /// AWS keeps this many concurrent executions for functions without reserved concurrency.
@@ -64,6 +68,7 @@ impl RawConfig {
             keep_alive: Duration::from_secs(self.keep_alive_secs.max(1)),
             examples: self.examples,
             cpu_limits,
+            stems: self.stems,
         })
     }
 }

@@ -43,6 +43,7 @@ pub async fn run(
             max_concurrency: config.max_concurrency,
             keep_alive: config.keep_alive,
             cpu_limits: config.cpu_limits,
+            stems: config.stems,
         },
         runtimes,
         keyring.clone(),

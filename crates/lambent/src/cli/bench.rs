@@ -33,6 +33,11 @@ pub struct BenchArgs {
     /// Samples per cold scenario.
     #[arg(long, default_value_t = 30)]
     cold_samples: usize,
+    /// Milliseconds between cold samples: a cold start every so often, as functions scale
+    /// up in practice, rather than a burst (lambent refills its stems in between; 0 measures
+    /// a burst, where starts beyond the stems take the slow path).
+    #[arg(long, default_value_t = 250)]
+    cold_interval: u64,
     /// A few samples of each, to check the tool works (CI runs this).
     #[arg(long)]
     quick: bool,
@@ -166,7 +171,11 @@ pub async fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
             &uuid::Uuid::new_v4().simple().to_string()[..8]
         );
         create(&client, &name, &fun).await?;
-        let outcome = bench_runtime(&client, &name, rt, &scenarios, n, cold_n, load).await;
+        let cold = Cold {
+            samples: cold_n,
+            interval: Duration::from_millis(if a.quick { 50 } else { a.cold_interval }),
+        };
+        let outcome = bench_runtime(&client, &name, rt, &scenarios, n, cold, load).await;
         let _ = client
             .lambda("DELETE", &format!("/2015-03-31/functions/{name}"), "", None)
             .await;
@@ -182,14 +191,15 @@ async fn bench_runtime(
     rt: &str,
     scenarios: &[&str],
     n: usize,
-    cold_n: usize,
+    cold: Cold,
     load: Load,
 ) -> anyhow::Result<Vec<Summary>> {
     let mut out = Vec::new();
     if scenarios.contains(&"cold") {
-        let mut samples = Vec::with_capacity(cold_n);
-        let mut inits = Vec::with_capacity(cold_n);
-        for i in 0..cold_n {
+        let mut samples = Vec::with_capacity(cold.samples);
+        let mut inits = Vec::with_capacity(cold.samples);
+        for i in 0..cold.samples {
+            tokio::time::sleep(cold.interval).await;
             // A configuration change retires the warm environments: the next call starts one.
             client
                 .lambda(
@@ -223,6 +233,13 @@ async fn bench_runtime(
         out.push(throughput(client, Some((name, rt)), load).await?);
     }
     Ok(out)
+}
+
+/// How the cold scenario samples.
+#[derive(Clone, Copy)]
+struct Cold {
+    samples: usize,
+    interval: Duration,
 }
 
 /// Unix time in nanoseconds: the one clock the bench and a function share.

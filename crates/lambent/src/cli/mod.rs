@@ -74,6 +74,10 @@ pub struct UpArgs {
     /// machine), `aws` hard quotas (1,769 MB = one vCPU), or `off`.
     #[arg(long, default_value = "weighted")]
     pub cpu_limits: String,
+    /// Environments kept started ahead of their function, per runtime family (Python,
+    /// Node, `provided`): a cold start takes one instead of building a sandbox. 0: none.
+    #[arg(long, default_value_t = 1)]
+    pub stems: usize,
 }
 
 /// How a client command reaches the server.
@@ -123,6 +127,7 @@ async fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
         keep_alive_secs: args.keep_alive,
         examples: args.examples,
         cpu_limits: args.cpu_limits,
+        stems: args.stems,
     }
     .validate()?;
     let listener = tokio::net::TcpListener::bind(&args.listen).await?;

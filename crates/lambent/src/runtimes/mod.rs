@@ -12,7 +12,7 @@ const PYTHON_BOOTSTRAP: &str = include_str!("python/bootstrap.py");
 const NODE_BOOTSTRAP: &str = include_str!("node/bootstrap.js");
 
 /// How a runtime family starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Family {
     Python,
     Node,
@@ -108,6 +108,37 @@ impl Runtimes {
                 .unwrap_or_else(|| "not found".into())
         };
         format!("python: {}, node: {}", show(&self.python), show(&self.node))
+    }
+
+    /// The interpreter and arguments a stem of `family` starts before its function is known
+    /// (lambent's bootstrap, which then waits for its assignment), as a view shows them;
+    /// `None` for a family whose program comes with the function (`provided`), or whose
+    /// interpreter this host lacks.
+    pub fn stem_command(
+        &self,
+        family: Family,
+        runtime_dir: &Path,
+    ) -> Option<(PathBuf, Vec<OsString>)> {
+        match family {
+            Family::Python => Some((
+                self.python.clone()?,
+                vec!["-B".into(), runtime_dir.join("bootstrap.py").into()],
+            )),
+            Family::Node => Some((
+                self.node.clone()?,
+                vec![runtime_dir.join("bootstrap.js").into()],
+            )),
+            Family::Provided => None,
+        }
+    }
+
+    /// Whether this host can run `family` at all.
+    pub fn has(&self, family: Family) -> bool {
+        match family {
+            Family::Python => self.python.is_some(),
+            Family::Node => self.node.is_some(),
+            Family::Provided => true,
+        }
     }
 
     /// The program and arguments that start `runtime` for code unpacked at `code_dir` (on

@@ -19,8 +19,8 @@ const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Processes and threads one environment may have, as on AWS Lambda.
 const MAX_PROCESSES: u64 = 1024;
 /// Where a view shows the function's code and lambent's bootstraps, as on AWS.
-const TASK_ROOT: &str = "/var/task";
-const RUNTIME_DIR: &str = "/var/runtime";
+pub(super) const TASK_ROOT: &str = "/var/task";
+pub(super) const RUNTIME_DIR: &str = "/var/runtime";
 
 pub struct Environment {
     channel: Arc<Channel>,
@@ -73,18 +73,35 @@ impl Environment {
             error_type: "Runtime.Unknown",
             message: format!("{what}: {e}"),
         };
-        let id = uuid::Uuid::new_v4().simple().to_string();
-        let dir = shared.envs_dir.join(&id);
+        // A stem (started ahead, see `stems`) takes the namespaces, the view and the cgroup
+        // off this path; it keeps its own id, directory and user.
+        let stem = match runtimes::Family::of(&config.runtime) {
+            Some(family) if viewed && super::stems::eligible(family, config) => {
+                shared.stems.take(family)
+            }
+            _ => None,
+        };
+        let new_id = || uuid::Uuid::new_v4().simple().to_string();
+        let mut id = match &stem {
+            Some(s) => s.id.clone(),
+            None => new_id(),
+        };
+        let mut dir = shared.envs_dir.join(&id);
         // The view's root, or without a view the environment's scratch space (TMPDIR).
-        let scratch = dir.join(if viewed { "root" } else { "tmp" });
-        std::fs::create_dir_all(&scratch).map_err(|e| io_failure("creating /tmp", e))?;
+        let mut scratch = dir.join(if viewed { "root" } else { "tmp" });
         let mut undo = Undo {
             shared,
-            dir: Some(dir.clone()),
+            dir: None,
             api_task: None,
             access_key_id: None,
             cgroup: None,
         };
+        if stem.is_none() {
+            std::fs::create_dir_all(&scratch).map_err(|e| io_failure("creating /tmp", e))?;
+            undo.dir = Some(dir.clone());
+        }
+        // Without the stem the slow path below needs the view's root; with it, the stem
+        // owns its directory until it is assigned.
 
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
             .await
@@ -119,68 +136,61 @@ impl Environment {
                 "on-demand"
             },
         );
-        let view = viewed.then(|| {
-            let mut binds = vec![
-                lambent_sandbox::Bind {
+        let memory_bytes = u64::from(config.memory_size) * 1024 * 1024;
+        let tmp_bytes = u64::from(config.ephemeral_storage.size) * 1024 * 1024;
+        let limits = lambent_sandbox::Limits {
+            memory_bytes,
+            pids_max: MAX_PROCESSES,
+            cpu: shared.cpu_limits,
+        };
+        let mut env = Some(env);
+        let mut spawned = None;
+        if let Some(stem) = stem {
+            let assignment = lambent_sandbox::Assignment {
+                bind: lambent_sandbox::Bind {
                     source: code_dir.to_path_buf(),
                     target: TASK_ROOT.into(),
                     writable: false,
                 },
-                lambent_sandbox::Bind {
-                    source: shared.runtimes.runtime_dir().to_path_buf(),
-                    target: RUNTIME_DIR.into(),
-                    writable: false,
-                },
-            ];
-            binds.extend(
-                shared
-                    .runtimes
-                    .host_dirs()
-                    .iter()
-                    .map(|d| lambent_sandbox::Bind {
-                        source: d.clone(),
-                        target: d.clone(),
-                        writable: false,
-                    }),
-            );
-            let uid = shared.next_uid();
-            lambent_sandbox::View {
-                root: scratch.clone(),
-                binds,
-                tmp_bytes: u64::from(config.ephemeral_storage.size) * 1024 * 1024,
+                tmp_bytes,
                 cwd: TASK_ROOT.into(),
-                uid,
-                gid: uid,
-                user_namespace: !shared.isolation.mount_namespace,
-            }
-        });
-        let spec = lambent_sandbox::Spec {
-            program,
-            args,
-            env,
-            cwd: code_dir.to_path_buf(),
-            view,
-            memory_limit: Some(u64::from(config.memory_size) * 1024 * 1024),
-        };
-        if let Some(c) = &shared.cgroups {
-            let limits = lambent_sandbox::Limits {
-                memory_bytes: u64::from(config.memory_size) * 1024 * 1024,
-                pids_max: MAX_PROCESSES,
-                cpu: shared.cpu_limits,
+                program: program.clone(),
+                env: env.take().unwrap_or_default(),
+                memory_limit: Some(memory_bytes),
             };
-            let group = c
-                .create(&id, Some(&limits))
-                .map_err(|e| io_failure("creating the environment's cgroup", e))?;
-            undo.cgroup = Some(Arc::new(group));
+            match stem.assign(&limits, &assignment).await {
+                Ok(s) => spawned = Some(s),
+                Err(e) => {
+                    // The stem is gone with its directory; start the slow way instead.
+                    tracing::debug!(error = %e, "a stem could not be assigned");
+                    id = new_id();
+                    dir = shared.envs_dir.join(&id);
+                    scratch = dir.join("root");
+                    std::fs::create_dir_all(&scratch)
+                        .map_err(|e| io_failure("creating /tmp", e))?;
+                }
+            }
+            env = Some(assignment.env);
         }
-        let (mut sandbox, output) = shared
-            .spawner
-            .spawn(spec, shared.isolation, undo.cgroup.clone())
-            .await
-            .map_err(|e| LaunchError {
-                error_type: "Runtime.InvalidEntrypoint",
-                message: format!("fork/exec /var/task/bootstrap: {e}"),
-            })?;
+        undo.dir = Some(dir.clone());
+        let (mut sandbox, output) = match spawned {
+            Some(s) => s,
+            None => {
+                let env = env.take().unwrap_or_default();
+                spawn_fresh(
+                    shared,
+                    config,
+                    code_dir,
+                    &scratch,
+                    &id,
+                    (program, args),
+                    env,
+                    &limits,
+                    &mut undo,
+                )
+                .await?
+            }
+        };
         // From here on the environment owns everything; dropping it tears it all down.
         undo.disarm();
         let killer = sandbox.killer();
@@ -430,6 +440,90 @@ impl Drop for Environment {
             Err(_) => teardown(),
         }
     }
+}
+
+/// Starts an environment's sandbox from nothing: view, cgroup, namespaces, exec.
+#[allow(clippy::too_many_arguments)]
+async fn spawn_fresh(
+    shared: &Arc<SchedulerShared>,
+    config: &FunctionConfiguration,
+    code_dir: &Path,
+    scratch: &Path,
+    id: &str,
+    (program, args): (PathBuf, Vec<std::ffi::OsString>),
+    env: Vec<(String, String)>,
+    limits: &lambent_sandbox::Limits,
+    undo: &mut Undo<'_>,
+) -> Result<(lambent_sandbox::Sandbox, tokio::net::unix::pipe::Receiver), LaunchError> {
+    let view = shared.isolation.view().then(|| {
+        let uid = shared.next_uid();
+        lambent_sandbox::View {
+            root: scratch.to_path_buf(),
+            binds: view_binds(shared, Some(code_dir)),
+            tmp_bytes: u64::from(config.ephemeral_storage.size) * 1024 * 1024,
+            cwd: TASK_ROOT.into(),
+            uid,
+            gid: uid,
+            user_namespace: !shared.isolation.mount_namespace,
+            mount_points: vec![],
+        }
+    });
+    let spec = lambent_sandbox::Spec {
+        program,
+        args,
+        env,
+        cwd: code_dir.to_path_buf(),
+        view,
+        memory_limit: Some(limits.memory_bytes),
+    };
+    if let Some(c) = &shared.cgroups {
+        let group = c.create(id, Some(limits)).map_err(|e| LaunchError {
+            error_type: "Runtime.Unknown",
+            message: format!("creating the environment's cgroup: {e}"),
+        })?;
+        undo.cgroup = Some(Arc::new(group));
+    }
+    shared
+        .spawner
+        .spawn(spec, shared.isolation, undo.cgroup.clone())
+        .await
+        .map_err(|e| LaunchError {
+            error_type: "Runtime.InvalidEntrypoint",
+            message: format!("fork/exec /var/task/bootstrap: {e}"),
+        })
+}
+
+/// What every view shows besides the system directories: the code (when known), lambent's
+/// bootstraps and the interpreters' own directories.
+pub(super) fn view_binds(
+    shared: &SchedulerShared,
+    code_dir: Option<&Path>,
+) -> Vec<lambent_sandbox::Bind> {
+    let mut binds: Vec<lambent_sandbox::Bind> = code_dir
+        .map(|code| lambent_sandbox::Bind {
+            source: code.to_path_buf(),
+            target: TASK_ROOT.into(),
+            writable: false,
+        })
+        .into_iter()
+        .collect();
+    binds.push(lambent_sandbox::Bind {
+        source: shared.runtimes.runtime_dir().to_path_buf(),
+        target: RUNTIME_DIR.into(),
+        writable: false,
+    });
+    binds.extend(
+        shared
+            .runtimes
+            .host_dirs()
+            .iter()
+            .map(|d| lambent_sandbox::Bind {
+                source: d.clone(),
+                target: d.clone(),
+                writable: false,
+            }),
+    );
+    binds
 }
 
 /// Undoes a half-started environment: whatever of it exists when `start` returns early.

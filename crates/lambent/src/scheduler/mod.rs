@@ -7,6 +7,7 @@
 
 mod environment;
 mod provisioned;
+mod stems;
 
 use crate::auth::KeyRing;
 use crate::logs::LogStore;
@@ -67,6 +68,8 @@ pub(crate) struct SchedulerShared {
     pub cgroups: Option<lambent_sandbox::Cgroups>,
     pub cpu_limits: lambent_sandbox::CpuPolicy,
     pub spawner: lambent_sandbox::Spawner,
+    /// Environments started ahead of their function, per runtime family.
+    pub stems: stems::Stems,
     uids: std::sync::atomic::AtomicU32,
     provisioned: provisioned::Targets,
 }
@@ -93,6 +96,8 @@ pub struct SchedulerConfig {
     pub max_concurrency: u32,
     pub keep_alive: Duration,
     pub cpu_limits: lambent_sandbox::CpuPolicy,
+    /// Stems kept ready per runtime family (0: none).
+    pub stems: usize,
 }
 
 struct Pool {
@@ -179,6 +184,7 @@ impl Scheduler {
                 cgroups,
                 cpu_limits: config.cpu_limits,
                 spawner: lambent_sandbox::Spawner::new(SPAWNER_THREADS)?,
+                stems: stems::Stems::new(config.stems),
                 uids: std::sync::atomic::AtomicU32::new(0),
                 provisioned: Default::default(),
             }),
@@ -187,6 +193,7 @@ impl Scheduler {
             max_concurrency: config.max_concurrency,
             keep_alive: config.keep_alive,
         };
+        stems::Stems::start(&scheduler.shared);
         Ok(scheduler)
     }
 
@@ -381,6 +388,7 @@ impl Scheduler {
             pools.drain().map(|(_, p)| p).collect()
         };
         drop(all);
+        self.shared.stems.clear();
         if let Some(c) = &self.shared.cgroups {
             c.close();
         }

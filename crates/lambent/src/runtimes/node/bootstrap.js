@@ -639,7 +639,8 @@ const RELATIVE_PATH_SUBSTRING = '..';
 const HANDLER_STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
 const HANDLER_HIGHWATERMARK = Symbol.for('aws.lambda.runtime.handler.streaming.highWaterMark');
 const STREAM_RESPONSE = 'response';
-const NoGlobalAwsLambda =
+// Read when the function loads (a stem only learns its environment then).
+const noGlobalAwsLambda = () =>
   process.env['AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA'] === '1' ||
   process.env['AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA'] === 'true';
 
@@ -741,7 +742,7 @@ async function _tryRequire(appRoot, moduleRoot, module) {
 }
 
 async function _loadUserApp(appRoot, moduleRoot, module) {
-  if (!NoGlobalAwsLambda) {
+  if (!noGlobalAwsLambda()) {
     globalThis.awslambda = {
       streamifyResponse: (handler, options) => {
         handler[HANDLER_STREAMING] = STREAM_RESPONSE;
@@ -1301,4 +1302,24 @@ function main() {
     });
 }
 
+/**
+ * Run as a stem (an environment started before its function is known): wait on
+ * the descriptor named by _LAMBENT_STEM for the assignment lambent sends once
+ * the function's code is mounted: the working directory, a program name
+ * (unused here), then the function's environment, each NUL-terminated, then end
+ * of file. It replaces this process's environment.
+ */
+function applyStemAssignment(fd) {
+  const entries = fs.readFileSync(fd).toString('utf8').split('\0');
+  fs.closeSync(fd);
+  if (entries.length < 3) process.exit(0); // let go unassigned
+  for (const key of Object.keys(process.env)) delete process.env[key];
+  for (const entry of entries.slice(2)) {
+    const eq = entry.indexOf('=');
+    if (eq > 0) process.env[entry.slice(0, eq)] = entry.slice(eq + 1);
+  }
+  process.chdir(entries[0]);
+}
+
+if (process.env._LAMBENT_STEM) applyStemAssignment(Number(process.env._LAMBENT_STEM));
 main();

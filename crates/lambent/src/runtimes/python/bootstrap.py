@@ -1021,4 +1021,42 @@ if __name__ == "__main__":
     main()
 '''
 
-exec(_lambent_code(_RUNTIME, _RUNTIME_LINE))
+
+def _lambent_stem(fd):
+    """Run as a stem (an environment started before its function is known):
+    load what every function needs, then wait on ``fd`` for the assignment
+    lambent sends once the function's code is mounted: the working directory,
+    a program name (unused here), then the function's environment, each
+    NUL-terminated, then end of file. It replaces this process's environment."""
+    import os
+    import time
+    import _socket  # noqa: F401  (the runtime client's)
+    import _json  # noqa: F401
+
+    try:
+        import json  # noqa: F401  (nearly every handler imports it; it pulls in re)
+    except ImportError:
+        pass
+    chunks = []
+    while True:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(fd)
+    entries = b"".join(chunks).split(b"\0")
+    if len(entries) < 3:
+        os._exit(0)  # let go unassigned
+    os.environ.clear()
+    for entry in entries[2:]:
+        if entry:
+            key, _, value = entry.partition(b"=")
+            os.environb[key] = value
+    os.chdir(entries[0])
+    time.tzset()
+
+
+_lambent_runtime = _lambent_code(_RUNTIME, _RUNTIME_LINE)
+if __name__ == "__main__" and "_LAMBENT_STEM" in __import__("os").environ:
+    _lambent_stem(int(__import__("os").environ["_LAMBENT_STEM"]))
+exec(_lambent_runtime)

@@ -1,0 +1,168 @@
+"""Stems: environments started before their function is known, taken by cold starts.
+
+Each test starts its own server with one stem per runtime family, waits for the stem's
+process (an unprivileged user of its own), and checks that the function that takes it runs
+as that user with exactly its own environment, code, limits and nothing of the host.
+"""
+
+import json
+import os
+import subprocess
+import time
+
+import pytest
+
+from conftest import ROLE, invoke, log_tail, make_zip, unique
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="stems need root (namespaces)")
+
+
+def stem_uids(server, marker):
+    """Users of `server`'s waiting stems whose command line contains `marker`: processes
+    whose parent (the stem's waiter) is a child of that lambent."""
+    out = subprocess.run(["ps", "-ww", "-eo", "pid=,ppid=,uid=,args="],
+                         capture_output=True, text=True).stdout
+    procs = {}
+    for line in out.splitlines():
+        parts = line.split(None, 3)
+        if len(parts) == 4:
+            procs[int(parts[0])] = (int(parts[1]), int(parts[2]), parts[3])
+    uids = []
+    for pid, (ppid, uid, args) in procs.items():
+        waiter = procs.get(ppid)
+        if marker in args and uid >= 200_000 and waiter and waiter[0] == server.proc.pid:
+            uids.append(uid)
+    return uids
+
+
+def wait_for_stem(server, marker):
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        uids = stem_uids(server, marker)
+        if uids:
+            return uids
+        time.sleep(0.05)
+    raise AssertionError(f"no stem running {marker}")
+
+
+PROBE = """
+import json, os, sys
+def handler(event, context):
+    st = os.statvfs("/tmp")
+    limit = open("/sys/fs/cgroup/memory/memory.limit_in_bytes").read().strip() \\
+        if os.path.exists("/sys/fs/cgroup/memory/memory.limit_in_bytes") else None
+    return {
+        "uid": os.getuid(),
+        "cwd": os.getcwd(),
+        "env": dict(os.environ),
+        "tmp_bytes": st.f_blocks * st.f_frsize,
+        "host_tree": os.path.exists("/.host"),
+        "task": sorted(os.listdir("/var/task")),
+        "sys_path": sys.path[:2],
+    }
+"""
+
+
+def test_a_python_cold_start_takes_the_stem_and_becomes_the_function(fresh_server):
+    s = fresh_server("--stems", "1")
+    lam = s.client("lambda")
+    stems = wait_for_stem(s, "/var/runtime/bootstrap.py")
+    name = unique("stem-py")
+    lam.create_function(
+        FunctionName=name, Runtime="python3.12", Handler="app.handler", Role=ROLE,
+        Code={"ZipFile": make_zip({"app.py": PROBE})}, EphemeralStorage={"Size": 1024},
+        Environment={"Variables": {"GREETING": "hello"}},
+    )
+    resp, out = invoke(lam, name, {}, LogType="Tail")
+    assert out["uid"] in stems, "the cold start did not take the waiting stem"
+    assert "Init Duration" in log_tail(resp)
+    env = out["env"]
+    assert env["GREETING"] == "hello"
+    assert env["AWS_LAMBDA_FUNCTION_NAME"] == name
+    assert env["AWS_ACCESS_KEY_ID"].startswith("ASIA")
+    assert "_LAMBENT_STEM" not in env
+    assert out["cwd"] == "/var/task"
+    assert out["task"] == ["app.py"]
+    assert out["sys_path"][0] == "/var/task"
+    assert out["tmp_bytes"] == 1024 * 1024 * 1024
+    assert out["host_tree"] is False
+    # The next stem is started for the next cold start.
+    assert wait_for_stem(s, "/var/runtime/bootstrap.py")
+
+
+def test_a_stem_started_function_gets_its_memory_cap(fresh_server):
+    s = fresh_server("--stems", "1")
+    lam = s.client("lambda")
+    stems = wait_for_stem(s, "/var/runtime/bootstrap.py")
+    name = unique("stem-oom")
+    code = "import os\ndef handler(e, c):\n    if e.get('eat'):\n        b = bytearray(400 * 1024 * 1024)\n        b[::4096] = b'x' * len(b[::4096])\n    return os.getuid()\n"
+    lam.create_function(
+        FunctionName=name, Runtime="python3.12", Handler="app.handler", Role=ROLE,
+        MemorySize=128, Code={"ZipFile": make_zip({"app.py": code})},
+    )
+    _, uid = invoke(lam, name, {})
+    assert uid in stems
+    resp, out = invoke(lam, name, {"eat": True})
+    assert resp["FunctionError"] == "Unhandled"
+    assert out["errorType"] == "Runtime.OutOfMemory", out
+
+
+def test_interpreter_variables_start_the_slow_way_and_take_effect(fresh_server):
+    """`PYTHONPATH` is read when the interpreter starts: a stem started without it cannot
+    honour it, so such a function starts its own interpreter."""
+    s = fresh_server("--stems", "1")
+    lam = s.client("lambda")
+    stems = wait_for_stem(s, "/var/runtime/bootstrap.py")
+    name = unique("stem-pythonpath")
+    lam.create_function(
+        FunctionName=name, Runtime="python3.12", Handler="app.handler", Role=ROLE,
+        Code={"ZipFile": make_zip({"app.py": PROBE})},
+        Environment={"Variables": {"PYTHONPATH": "/var/task/vendor"}},
+    )
+    _, out = invoke(lam, name, {})
+    assert out["uid"] not in stems
+    assert out["env"]["PYTHONPATH"] == "/var/task/vendor"
+    # The interpreter read it at start: it is on the import path, right after the code.
+    assert out["sys_path"][1] == "/var/task/vendor"
+
+
+def test_node_and_provided_cold_starts_take_their_stems(fresh_server):
+    s = fresh_server("--stems", "1")
+    lam = s.client("lambda")
+    node_stems = wait_for_stem(s, "/var/runtime/bootstrap.js")
+    node = unique("stem-node")
+    lam.create_function(
+        FunctionName=node, Runtime="nodejs20.x", Handler="index.handler", Role=ROLE,
+        Code={"ZipFile": make_zip({"index.js": (
+            "exports.handler = async () => ({uid: process.getuid(), cwd: process.cwd(),"
+            " greeting: process.env.GREETING, stem: process.env._LAMBENT_STEM ?? null});"
+        )})},
+        Environment={"Variables": {"GREETING": "hi"}},
+    )
+    _, out = invoke(lam, node, {})
+    assert out == {"uid": out["uid"], "cwd": "/var/task", "greeting": "hi", "stem": None}
+    assert out["uid"] in node_stems
+
+    provided = unique("stem-provided")
+    bootstrap = """#!/bin/sh
+set -eu
+api="http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/invocation"
+while true; do
+  headers=$(mktemp)
+  curl -sS -D "$headers" -o /dev/null "$api/next"
+  id=$(grep -i '^lambda-runtime-aws-request-id:' "$headers" | tr -d '\\r' | cut -d' ' -f2)
+  printf '{"uid": %s, "cwd": "%s", "greeting": "%s"}' "$(id -u)" "$(pwd)" "$GREETING" \\
+    | curl -sS -o /dev/null -X POST --data-binary @- "$api/$id/response"
+done
+"""
+    lam.create_function(
+        FunctionName=provided, Runtime="provided.al2023", Handler="x", Role=ROLE,
+        Code={"ZipFile": make_zip({"bootstrap": (bootstrap, 0o755)})},
+        Environment={"Variables": {"GREETING": "bonjour"}},
+    )
+    # A provided stem runs no program until assigned: its PID 1 waits as a copy of lambent
+    # (same command line), already under the stem's user.
+    provided_stems = wait_for_stem(s, "up --listen 127.0.0.1:0")
+    _, out = invoke(lam, provided, {})
+    assert out == {"uid": out["uid"], "cwd": "/var/task", "greeting": "bonjour"}
+    assert out["uid"] in provided_stems
