@@ -115,6 +115,7 @@ impl Cgroups {
         let group = Cgroup {
             hierarchy: self.hierarchy.clone(),
             name: name.to_string(),
+            peak_file: std::sync::OnceLock::new(),
         };
         for dir in self.dirs(Path::new(name)) {
             match std::fs::create_dir(&dir) {
@@ -156,6 +157,7 @@ impl Cgroups {
             Cgroup {
                 hierarchy: self.hierarchy.clone(),
                 name: name.clone(),
+                peak_file: std::sync::OnceLock::new(),
             }
             .destroy();
         }
@@ -168,6 +170,9 @@ impl Cgroups {
 pub struct Cgroup {
     hierarchy: Hierarchy,
     name: String,
+    /// The peak-memory file, opened once: it is read after every invocation, and a path
+    /// walk through the cgroup filesystem costs more than the read.
+    peak_file: std::sync::OnceLock<Option<std::fs::File>>,
 }
 
 fn write(path: &Path, value: &str) -> io::Result<()> {
@@ -269,15 +274,28 @@ impl Cgroup {
 
     /// Peak memory of the whole group, in bytes.
     pub fn peak_memory(&self) -> Option<u64> {
-        match &self.hierarchy {
-            Hierarchy::V2 { base } => {
-                let dir = base.join(&self.name);
-                read_u64(&dir.join("memory.peak")).or_else(|| read_u64(&dir.join("memory.current")))
-            }
-            Hierarchy::V1 { memory, .. } => {
-                read_u64(&memory.join(&self.name).join("memory.max_usage_in_bytes"))
-            }
-        }
+        use std::os::unix::fs::FileExt;
+        let file = self.peak_file.get_or_init(|| {
+            let path = match &self.hierarchy {
+                Hierarchy::V2 { base } => {
+                    let dir = base.join(&self.name);
+                    let peak = dir.join("memory.peak");
+                    if peak.exists() {
+                        peak
+                    } else {
+                        dir.join("memory.current")
+                    }
+                }
+                Hierarchy::V1 { memory, .. } => {
+                    memory.join(&self.name).join("memory.max_usage_in_bytes")
+                }
+            };
+            std::fs::File::open(path).ok()
+        });
+        let mut buf = [0u8; 32];
+        // Reading from offset 0 makes the kernel render the value afresh.
+        let n = file.as_ref()?.read_at(&mut buf, 0).ok()?;
+        std::str::from_utf8(&buf[..n]).ok()?.trim().parse().ok()
     }
 
     /// Whether the kernel's OOM killer has killed a process of the group.

@@ -80,6 +80,7 @@ const MAX_ENTRIES: usize = 4096;
 const FD_ASSIGNMENT: RawFd = 3;
 const FD_CONTROL: RawFd = 4;
 const FD_STATUS: RawFd = 5;
+const FD_EXE: RawFd = 6;
 
 /// A pipe whose ends sit at descriptor 10 or above, so that moving them down to 3, 4 and 5
 /// in the child never overwrites one with another.
@@ -151,7 +152,7 @@ unsafe fn read_to_end(fd: RawFd, buf: &mut [u8]) -> Option<usize> {
 ///
 /// # Safety
 /// Between fork and exec: system calls only, on the stack.
-unsafe fn waiter(pid1: libc::pid_t, view_ready: RawFd) -> ! {
+pub(crate) unsafe fn waiter(pid1: libc::pid_t, view_ready: RawFd) -> ! {
     let mut byte = [0u8; 1];
     let built = read_full(view_ready, &mut byte);
     libc::close(view_ready);
@@ -230,13 +231,21 @@ unsafe fn waiter(pid1: libc::pid_t, view_ready: RawFd) -> ! {
 /// # Safety
 /// Between fork and exec: system calls only, on memory prepared before the fork.
 unsafe fn enter(p: &Prepared, fds: [RawFd; 3]) -> io::Result<()> {
+    // The waiter re-executes from lambent's binary (see `waiter.rs`): keep it at 6, first,
+    // before 3 to 5 are overwritten (the pipes are at 10 and above).
+    let exe = match p.exe() {
+        Some(FD_EXE) => Some(FD_EXE),
+        Some(exe) if libc::dup3(exe, FD_EXE, libc::O_CLOEXEC) == FD_EXE => Some(FD_EXE),
+        _ => None,
+    };
     for (from, to) in fds.into_iter().zip([FD_ASSIGNMENT, FD_CONTROL, FD_STATUS]) {
         if libc::dup2(from, to) < 0 {
             return Err(io::Error::last_os_error());
         }
     }
     // Nothing of lambent's stays open in the stem: its sockets, files, other pipes.
-    libc::syscall(libc::SYS_close_range, 6u32, u32::MAX, 0u32);
+    let first_closed = if exe.is_some() { FD_EXE + 1 } else { FD_EXE };
+    libc::syscall(libc::SYS_close_range, first_closed as u32, u32::MAX, 0u32);
     check(libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL))?;
     view::unshare(p)?;
     let mut ready = [0; 2];
@@ -256,6 +265,11 @@ unsafe fn enter(p: &Prepared, fds: [RawFd; 3]) -> io::Result<()> {
         pid1 => {
             libc::close(ready[1]);
             libc::close(FD_ASSIGNMENT);
+            if let Some(exe) = exe {
+                // The executed waiter needs the view's ready pipe; lambent's binary no more.
+                libc::fcntl(ready[0], libc::F_SETFD, 0);
+                crate::waiter::exec(exe, crate::waiter::Mode::Stem, pid1, ready[0]);
+            }
             waiter(pid1, ready[0])
         }
     }

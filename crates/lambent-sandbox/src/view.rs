@@ -96,6 +96,8 @@ pub(crate) struct Prepared {
     cwd: CString,
     uid: u32,
     gid: u32,
+    /// The executable the waiter re-executes as (see `waiter.rs`), if there is one.
+    exe: Option<std::os::fd::RawFd>,
     /// `/proc/self/{uid,gid}_map` lines mapping root of the new user namespace to lambent's
     /// own user, when there is one.
     maps: Option<(CString, CString)>,
@@ -128,6 +130,12 @@ pub(crate) fn locked_flags(path: &Path) -> io::Result<libc::c_ulong> {
 pub(crate) fn cstr(p: &Path) -> io::Result<CString> {
     CString::new(p.as_os_str().as_bytes())
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path with a NUL byte"))
+}
+
+impl Prepared {
+    pub(crate) fn exe(&self) -> Option<std::os::fd::RawFd> {
+        self.exe
+    }
 }
 
 impl View {
@@ -214,6 +222,7 @@ impl View {
             cwd: cstr(&self.cwd)?,
             uid: self.uid,
             gid: self.gid,
+            exe: crate::waiter::exe(),
             maps: if self.user_namespace {
                 // SAFETY: getuid and getgid have no preconditions.
                 let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
@@ -275,7 +284,12 @@ pub(crate) unsafe fn enter(p: &Prepared) -> io::Result<()> {
     match libc::fork() {
         -1 => return Err(io::Error::last_os_error()),
         0 => {}
-        child => wait_and_mirror(child),
+        child => {
+            if let Some(exe) = p.exe {
+                crate::waiter::exec(exe, crate::waiter::Mode::Plain, child, -1);
+            }
+            wait_and_mirror(child)
+        }
     }
     build(p, false)?;
     drop_privileges(p)

@@ -3,6 +3,8 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
+    // A sandbox's waiter is this binary re-executed; it never gets past this line.
+    lambent_sandbox::waiter::main_hook();
     let cli = lambent::cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
