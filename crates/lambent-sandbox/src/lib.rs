@@ -612,6 +612,7 @@ mod tests {
                 ("GIVEN".into(), "on assignment".into()),
             ],
             memory_limit: None,
+            limits: None,
         }
     }
 

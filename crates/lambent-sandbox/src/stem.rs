@@ -60,6 +60,8 @@ pub struct Assignment {
     pub env: Vec<(String, String)>,
     /// Memory cap in bytes for the watchdog, when the stem has no cgroup.
     pub memory_limit: Option<u64>,
+    /// The limits its cgroup takes (set while the waiter mounts the code).
+    pub limits: Option<crate::Limits>,
 }
 
 /// A stem ready for its assignment. Dropping it kills it.
@@ -413,11 +415,6 @@ impl Stem {
         self.sandbox.killer.clone()
     }
 
-    /// The stem's cgroup, to set the assignment's limits on before [`Stem::assign`].
-    pub fn cgroup(&self) -> Option<&Arc<Cgroup>> {
-        self.sandbox.killer.group.as_ref()
-    }
-
     /// Turns the stem into the sandbox `a` describes: mounts, then the assignment to PID 1.
     /// Returns the sandbox and the read end of its joined output, as [`crate::spawn`] does.
     pub async fn assign(mut self, a: &Assignment) -> io::Result<(Sandbox, pipe::Receiver)> {
@@ -466,6 +463,9 @@ impl Stem {
         msg.extend_from_slice(format!("size={},mode=1777\0", a.tmp_bytes.max(4096)).as_bytes());
         self.control.write_all(&msg).await?;
         drop(self.control);
+        if let (Some(group), Some(limits)) = (&self.sandbox.killer.group, &a.limits) {
+            group.apply(limits)?;
+        }
         let mut status = [0u8; 5];
         self.status
             .read_exact(&mut status)

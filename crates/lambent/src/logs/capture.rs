@@ -27,7 +27,8 @@ pub enum LogCommand {
 }
 
 struct Capture {
-    writer: StreamWriter,
+    /// `None` when the stream could not be opened: events are dropped, the function runs on.
+    writer: Option<StreamWriter>,
     partial: Vec<u8>,
     tail: Vec<u8>,
     collecting: bool,
@@ -36,7 +37,9 @@ struct Capture {
 impl Capture {
     fn event(&mut self, message: &[u8]) {
         // A failing disk must not take the environment down; the event is lost, not buffered.
-        let _ = self.writer.append(now_millis(), message);
+        if let Some(w) = &mut self.writer {
+            let _ = w.append(now_millis(), message);
+        }
         if self.collecting {
             self.tail.extend_from_slice(message);
             self.tail.push(b'\n');
@@ -82,6 +85,12 @@ impl Capture {
         }
     }
 
+    fn flush(&mut self) {
+        if let Some(w) = &mut self.writer {
+            let _ = w.flush();
+        }
+    }
+
     fn take_tail(&mut self) -> Vec<u8> {
         let start = self.tail.len().saturating_sub(TAIL_BYTES);
         let tail = self.tail[start..].to_vec();
@@ -93,10 +102,19 @@ impl Capture {
 /// Starts the capture task for one environment.
 pub fn spawn_capture(
     output: pipe::Receiver,
-    writer: StreamWriter,
+    open: impl FnOnce() -> std::io::Result<StreamWriter> + Send + 'static,
     mut commands: mpsc::Receiver<LogCommand>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        // Commands wait in the channel meanwhile; output waits in the pipe.
+        let writer = match tokio::task::spawn_blocking(open).await {
+            Ok(Ok(w)) => Some(w),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "cannot open a log stream; its events are dropped");
+                None
+            }
+            Err(_) => None,
+        };
         let mut cap = Capture {
             writer,
             partial: Vec::new(),
@@ -115,7 +133,7 @@ pub fn spawn_capture(
                     match output.try_read(&mut buf) {
                         Ok(0) => {
                             cap.flush_partial();
-                            let _ = cap.writer.flush();
+                            cap.flush();
                             open = false;
                         }
                         Ok(n) => cap.output(&buf[..n]),
@@ -146,7 +164,7 @@ pub fn spawn_capture(
                             cap.event(format!("END RequestId: {request_id}").as_bytes());
                             cap.event(report.as_bytes());
                             cap.collecting = false;
-                            let _ = cap.writer.flush();
+                            cap.flush();
                             if let Some(tx) = tail {
                                 let _ = tx.send(cap.take_tail());
                             }
@@ -156,6 +174,6 @@ pub fn spawn_capture(
             }
         }
         cap.flush_partial();
-        let _ = cap.writer.flush();
+        cap.flush();
     })
 }

@@ -75,7 +75,7 @@ impl Environment {
         };
         // A stem (started ahead, see `stems`) takes the namespaces, the view and the cgroup
         // off this path; it keeps its own id, directory and user.
-        let stem = match runtimes::Family::of(&config.runtime) {
+        let mut stem = match runtimes::Family::of(&config.runtime) {
             Some(family) if viewed && super::stems::eligible(family, config) => {
                 shared.stems.take(family)
             }
@@ -103,9 +103,11 @@ impl Environment {
         // Without the stem the slow path below needs the view's root; with it, the stem
         // owns its directory until it is assigned.
 
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-            .await
-            .map_err(|e| io_failure("binding the Runtime API", e))?;
+        let listener = match stem.as_mut().and_then(|s| s.take_listener()) {
+            Some(l) => tokio::net::TcpListener::from_std(l),
+            None => tokio::net::TcpListener::bind(("127.0.0.1", 0)).await,
+        }
+        .map_err(|e| io_failure("binding the Runtime API", e))?;
         let api_addr = listener
             .local_addr()
             .map_err(|e| io_failure("binding the Runtime API", e))?;
@@ -115,10 +117,6 @@ impl Environment {
 
         let group = config.logging_config.log_group.clone();
         let stream = logs::new_stream_name(&config.version);
-        let writer = shared
-            .logs
-            .writer(&group, &stream)
-            .map_err(|e| io_failure("opening the log stream", e))?;
         let creds = shared.keyring.issue(&config.role);
         undo.access_key_id = Some(creds.access_key_id.clone());
         let env = environment_variables(
@@ -157,8 +155,9 @@ impl Environment {
                 program: program.clone(),
                 env: env.take().unwrap_or_default(),
                 memory_limit: Some(memory_bytes),
+                limits: Some(limits),
             };
-            match stem.assign(&limits, &assignment).await {
+            match stem.assign(&assignment).await {
                 Ok(s) => spawned = Some(s),
                 Err(e) => {
                     // The stem is gone with its directory; start the slow way instead.
@@ -195,7 +194,13 @@ impl Environment {
         undo.disarm();
         let killer = sandbox.killer();
         let (log_tx, log_rx) = mpsc::channel(16);
-        logs::spawn_capture(output, writer, log_rx);
+        // Creating the stream's file is left to the capture task, off the cold start.
+        let (store, log_group, log_stream) = (shared.logs.clone(), group.clone(), stream.clone());
+        logs::spawn_capture(
+            output,
+            move || store.writer(&log_group, &log_stream),
+            log_rx,
+        );
         let watcher_channel = channel.clone();
         tokio::spawn(async move {
             let how = match sandbox.wait().await {
