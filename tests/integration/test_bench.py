@@ -27,6 +27,13 @@ def test_bench_quick_reports_every_scenario(server):
     assert rows["throughput floor, 4 clients"]["per_second"] > 0
     assert rows["async python, request to start"]["samples"] == 3
     assert rows["async python, request to start"]["p50_us"] > 0
+    # Memory is read from /proc of this machine: lambent's own, and one warm environment's
+    # processes (told apart by their user, which needs root).
+    assert 0 < rows["memory: lambent itself"]["pss_mb"] <= rows["memory: lambent itself"]["rss_mb"]
+    if os.geteuid() == 0:
+        env_row = rows["memory: idle warm python environment"]
+        assert 0 < env_row["pss_mb"] <= env_row["rss_mb"]
+        assert env_row["cgroup_peak_mb"] > 0
     # The benchmark removes what it created.
     lam = server.client("lambda")
     names = [f["FunctionName"] for page in lam.get_paginator("list_functions").paginate()

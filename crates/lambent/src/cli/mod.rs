@@ -19,6 +19,8 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:9070";
 pub const DEFAULT_DATA_DIR: &str = ".lambent";
 /// The file in the data directory where a running server records its endpoint.
 pub const ENDPOINT_FILE: &str = "endpoint";
+/// Where `lambent up` records its process id (for `lambent bench`'s memory scenario).
+pub const PID_FILE: &str = "lambent.pid";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -135,6 +137,10 @@ async fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
     std::fs::write(
         config.data_dir.join(ENDPOINT_FILE),
         format!("http://{addr}\n"),
+    )?;
+    std::fs::write(
+        config.data_dir.join(PID_FILE),
+        format!("{}\n", std::process::id()),
     )?;
     // Tests and scripts read this line to learn the port when listening on :0.
     println!("lambent listening on http://{addr}");

@@ -3,6 +3,8 @@
 //! machine's own loopback floor (the health endpoint, same client, same run) so every figure
 //! can be read as a ratio.
 
+mod memory;
+
 use super::archive::zip_entries;
 use super::client::{segment, Call, Client, Reply};
 use super::ClientArgs;
@@ -15,8 +17,9 @@ use std::time::{Duration, Instant};
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Scenarios to run, comma-separated: floor, warm, cold, throughput, async.
-    #[arg(long, default_value = "floor,warm,cold,throughput,async")]
+    /// Scenarios to run, comma-separated: floor, warm, cold, throughput, async, memory
+    /// (memory reads /proc: a local lambent only).
+    #[arg(long, default_value = "memory,floor,warm,cold,throughput,async")]
     scenarios: String,
     /// Runtimes to measure, comma-separated: python, node, provided.
     #[arg(long, default_value = "python,node,provided")]
@@ -143,6 +146,14 @@ pub async fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
     };
     let scenarios: Vec<&str> = a.scenarios.split(',').map(str::trim).collect();
     let mut results = Vec::new();
+    // First, while lambent is as idle as the bench will find it.
+    let mut memory = Vec::new();
+    if scenarios.contains(&"memory") {
+        match memory::measure(&client, &a.client.data_dir).await {
+            Ok(figures) => memory = figures,
+            Err(e) => eprintln!("memory scenario skipped: {e:#}"),
+        }
+    }
     if scenarios.contains(&"floor") {
         let mut samples = Vec::with_capacity(n);
         for _ in 0..n {
@@ -181,7 +192,7 @@ pub async fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
             .await;
         results.extend(outcome?);
     }
-    print(&results, a.json);
+    print(&results, &memory, a.json);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -464,9 +475,9 @@ fn init_duration(tail: &str) -> Option<f64> {
     rest.split(" ms").next()?.parse().ok()
 }
 
-fn print(results: &[Summary], as_json: bool) {
+fn print(results: &[Summary], memory: &[memory::Figure], as_json: bool) {
     if as_json {
-        let rows: Vec<_> = results
+        let mut rows: Vec<_> = results
             .iter()
             .map(|r| {
                 json!({
@@ -477,6 +488,7 @@ fn print(results: &[Summary], as_json: bool) {
                 })
             })
             .collect();
+        rows.extend(memory::rows(memory));
         println!(
             "{}",
             serde_json::to_string_pretty(&rows).unwrap_or_default()
@@ -531,6 +543,7 @@ fn print(results: &[Summary], as_json: bool) {
             rate
         );
     }
+    memory::print(memory);
 }
 
 fn fmt_us(us: f64) -> String {
