@@ -2,7 +2,7 @@
 //! row so that each change is a single atomic write.
 
 use crate::{Store, StoreError};
-use lambent_aws::lambda::model::{AliasConfiguration, FunctionConfiguration};
+use lambent_aws::lambda::model::{AliasConfiguration, EventInvokeConfig, FunctionConfiguration};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -28,6 +28,10 @@ pub struct FunctionRecord {
     /// Provisioned concurrency by qualifier (a version number or an alias name).
     #[serde(default)]
     pub provisioned: BTreeMap<String, ProvisionedConfig>,
+    /// Asynchronous invocation settings by qualifier (`$LATEST`, a version number or an
+    /// alias name).
+    #[serde(default)]
+    pub event_invoke: BTreeMap<String, EventInvokeConfig>,
 }
 
 /// PutProvisionedConcurrencyConfig's request, as stored.

@@ -184,6 +184,57 @@ pub struct AliasRoutingConfiguration {
     pub additional_version_weights: BTreeMap<String, f64>,
 }
 
+/// A function's asynchronous invocation settings for one qualifier
+/// (`PutFunctionEventInvokeConfig`), as stored; the API adds `FunctionArn` on the way out.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EventInvokeConfig {
+    /// 0 to 2; `None`: AWS's default, 2.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub maximum_retry_attempts: Option<u32>,
+    /// 60 to 21,600; `None`: AWS's default, 21,600 (six hours).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub maximum_event_age_in_seconds: Option<u32>,
+    #[serde(default)]
+    pub destination_config: DestinationConfig,
+    /// Epoch seconds, with a fraction, as the API returns it.
+    #[serde(default)]
+    pub last_modified: f64,
+}
+
+/// Where an asynchronous invocation's record goes when it succeeds or finally fails.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DestinationConfig {
+    #[serde(default)]
+    pub on_success: OnDestination,
+    #[serde(default)]
+    pub on_failure: OnDestination,
+}
+
+/// One destination: an ARN, or nothing (AWS returns `{}`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct OnDestination {
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub destination: Option<String>,
+}
+
+impl EventInvokeConfig {
+    /// AWS's defaults when a qualifier has no configuration.
+    pub const DEFAULT_RETRIES: u32 = 2;
+    pub const DEFAULT_MAX_AGE_SECS: u32 = 21_600;
+
+    pub fn retries(&self) -> u32 {
+        self.maximum_retry_attempts.unwrap_or(Self::DEFAULT_RETRIES)
+    }
+
+    pub fn max_age_secs(&self) -> u32 {
+        self.maximum_event_age_in_seconds
+            .unwrap_or(Self::DEFAULT_MAX_AGE_SECS)
+    }
+}
+
 /// `LastModified` as Lambda writes it: `2019-08-14T22:26:11.234+0000`.
 pub fn timestamp(unix_millis: i64) -> String {
     iso8601_millis(unix_millis, "+0000")

@@ -377,6 +377,7 @@ impl Control {
             tags: input.tags.clone().unwrap_or_default(),
             reserved_concurrency: None,
             provisioned: BTreeMap::new(),
+            event_invoke: BTreeMap::new(),
         };
         let mut response = latest;
         {
