@@ -8,9 +8,11 @@
 mod blobs;
 pub mod code;
 mod functions;
+pub mod queue;
 
 pub use blobs::StoredCode;
 pub use functions::{FunctionRecord, ProvisionedConfig};
+pub use queue::Queue;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;

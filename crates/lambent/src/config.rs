@@ -16,6 +16,8 @@ pub struct RawConfig {
     pub cpu_limits: String,
     /// Stems kept ready per runtime family.
     pub stems: usize,
+    /// The wait before an asynchronous event's second attempt (`60s`, `500ms`...).
+    pub async_retry_delay: String,
 }
 
 /// Validated configuration.
@@ -34,6 +36,9 @@ pub struct Config {
     pub cpu_limits: lambent_sandbox::CpuPolicy,
     /// Environments started ahead of their function, per runtime family (`--stems`).
     pub stems: usize,
+    /// The wait before an asynchronous event's second attempt; the third waits twice as
+    /// long (AWS: one minute and two).
+    pub async_retry_delay: Duration,
 }
 
 /// AWS keeps this many concurrent executions for functions without reserved concurrency.
@@ -69,6 +74,8 @@ impl RawConfig {
             examples: self.examples,
             cpu_limits,
             stems: self.stems,
+            async_retry_delay: crate::events::parse_duration(&self.async_retry_delay)
+                .map_err(|e| anyhow::anyhow!("--async-retry-delay: {e}"))?,
         })
     }
 }

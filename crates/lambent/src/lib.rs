@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod control;
 pub mod edge;
+pub mod events;
 mod examples;
 pub mod logs;
 pub mod runtime_api;
@@ -51,7 +52,16 @@ pub async fn run(
     )
     .context("starting the scheduler")?;
     let reaper = scheduler.spawn_reaper();
-    let control = control::Control::load(store, scheduler.clone(), config.region.clone())?;
+    let events = events::Events::open(&config.data_dir, config.async_retry_delay)
+        .context("opening the event queue")?;
+    let control = control::Control::load(
+        store,
+        scheduler.clone(),
+        events.clone(),
+        config.region.clone(),
+    )?;
+    // Events accepted before a restart (or a kill) are delivered from here on.
+    let dispatcher = events.spawn_dispatcher(control.clone());
     if config.examples {
         examples::deploy(&control).await?;
     }
@@ -63,6 +73,7 @@ pub async fn run(
     tracing::info!(%endpoint_url, data_dir = %config.data_dir.display(), "lambent is ready");
     edge::serve(listener, app, shutdown).await;
     reaper.abort();
+    dispatcher.abort();
     scheduler.shutdown();
     Ok(())
 }

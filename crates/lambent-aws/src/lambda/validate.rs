@@ -232,6 +232,80 @@ pub fn is_alias_name(name: &str) -> bool {
         && !name.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// `DestinationArn` (an asynchronous invocation's or event source's destination), as AWS
+/// quotes it in its validation message.
+pub const DESTINATION_ARN_PATTERN: &str = r"$|kafka://([^.]([a-zA-Z0-9\-_.]{0,248}))|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.*)";
+pub const MAX_DESTINATION_ARN_LEN: usize = 350;
+
+/// Whether the whole of `s` matches [`DESTINATION_ARN_PATTERN`]: empty, a `kafka://` topic,
+/// or an ARN of any service with an optional region and account.
+pub fn is_destination_arn(s: &str) -> bool {
+    if s.is_empty() {
+        return true;
+    }
+    if let Some(topic) = s.strip_prefix("kafka://") {
+        let mut chars = topic.chars();
+        return match chars.next() {
+            Some(first) if first != '.' && !is_line_end(first) => {
+                let rest = chars.as_str();
+                rest.len() <= 248
+                    && rest
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+            }
+            _ => false,
+        };
+    }
+    // Partition, service, region and account cannot hold a colon, so splitting is exact.
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    let ["arn", partition, service, region, account, resource] = parts.as_slice() else {
+        return false;
+    };
+    partition
+        .strip_prefix("aws")
+        .is_some_and(|rest| rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        && !service.is_empty()
+        && service
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && (region.is_empty() || is_destination_region(region))
+        && (account.is_empty()
+            || (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())))
+        && !resource.chars().any(is_line_end)
+}
+
+/// What Java's `.` does not match.
+fn is_line_end(c: char) -> bool {
+    matches!(c, '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}')
+}
+
+/// `(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}`.
+fn is_destination_region(s: &str) -> bool {
+    let lower = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase());
+    // `-[a-z]+-\d`
+    let tail = |s: &str| {
+        s.strip_prefix('-')
+            .and_then(|s| s.rsplit_once('-'))
+            .is_some_and(|(word, digit)| {
+                lower(word) && digit.len() == 1 && digit.bytes().all(|b| b.is_ascii_digit())
+            })
+    };
+    let core = |s: &str| {
+        if s.len() < 2 || !s.is_char_boundary(2) || !lower(&s[..2]) {
+            return false;
+        }
+        let r = &s[2..];
+        let iso = r.strip_prefix("-iso");
+        tail(r)
+            || r.strip_prefix("-gov").is_some_and(tail)
+            || iso.is_some_and(tail)
+            || iso.is_some_and(|i| {
+                i.as_bytes().first().is_some_and(u8::is_ascii_lowercase) && tail(&i[1..])
+            })
+    };
+    core(s) || s.strip_prefix("eusc-").is_some_and(core)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -308,5 +382,35 @@ mod tests {
         assert!(!is_alias_name("12"));
         assert!(!is_alias_name("a b"));
         assert!(!is_alias_name(""));
+    }
+
+    #[test]
+    fn destination_arns() {
+        for ok in [
+            "",
+            "arn:aws:lambda:us-east-1:000000000000:function:f",
+            "arn:aws:sqs:us-east-1:000000000000:q",
+            "arn:aws:iam:us-east-1:111111111111:function:f",
+            "arn:aws:s3:::bucket",
+            "arn:aws-us-gov:sns:us-gov-west-1:000000000000:t",
+            "arn:aws:events:us-isob-east-1:000000000000:event-bus/default",
+            "arn:aws:events:eusc-de-east-1:000000000000:event-bus/x:y",
+            "kafka://my-topic.v1",
+        ] {
+            assert!(is_destination_arn(ok), "{ok}");
+        }
+        for bad in [
+            "arn:aws:_-/!lambda:us-east-1:000000000000:function:f",
+            "arn:aws:lambda:us-east-1:000000000000",
+            "arn:amazon:sqs:us-east-1:000000000000:q",
+            "arn:aws:sqs:useast1:000000000000:q",
+            "arn:aws:sqs:us-east-1:123:q",
+            "arn:aws:sqs:us-east-1:000000000000:q\n",
+            "kafka://.topic",
+            "kafka://",
+            "sqs-queue",
+        ] {
+            assert!(!is_destination_arn(bad), "{bad:?}");
+        }
     }
 }

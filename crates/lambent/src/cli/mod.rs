@@ -4,6 +4,7 @@
 mod archive;
 mod bench;
 mod client;
+mod events;
 mod function;
 mod invoke;
 mod logs;
@@ -46,6 +47,9 @@ pub enum Command {
     Invoke(invoke::InvokeArgs),
     /// Show a function's logs.
     Logs(logs::LogsArgs),
+    /// Asynchronous events: `failed [NAME]` lists those that will not be delivered.
+    #[command(subcommand)]
+    Events(events::EventsCommand),
     /// Measure invocation latency against the machine's loopback floor.
     Bench(bench::BenchArgs),
     /// Print the isolation and limits this host lets lambent enforce.
@@ -80,6 +84,10 @@ pub struct UpArgs {
     /// Node, `provided`): a cold start takes one instead of building a sandbox. 0: none.
     #[arg(long, default_value_t = 1)]
     pub stems: usize,
+    /// The wait before an asynchronous event's second attempt; the third waits twice as
+    /// long (AWS: 60s, so 1 and 2 minutes). Shorter values make retries testable.
+    #[arg(long, default_value = "60s")]
+    pub async_retry_delay: String,
 }
 
 /// How a client command reaches the server.
@@ -105,6 +113,7 @@ pub async fn main(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Function(cmd) => function::run(cmd).await,
         Command::Invoke(args) => invoke::run(args).await,
         Command::Logs(args) => logs::run(args).await,
+        Command::Events(cmd) => events::run(cmd).await,
         Command::Bench(args) => bench::run(args).await,
         Command::Doctor => {
             print!("{}", crate::scheduler::isolation_report("lambent-doctor"));
@@ -130,6 +139,7 @@ async fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
         examples: args.examples,
         cpu_limits: args.cpu_limits,
         stems: args.stems,
+        async_retry_delay: args.async_retry_delay,
     }
     .validate()?;
     let listener = tokio::net::TcpListener::bind(&args.listen).await?;

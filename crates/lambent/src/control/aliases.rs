@@ -209,6 +209,8 @@ pub fn delete(ctl: &Control, f: &str, alias: &str) -> Result<ApiResponse, Lambda
     // AWS answers 204 for an alias that does not exist.
     ctl.mutate(&name, |record| {
         record.aliases.remove(alias);
+        // Its asynchronous settings go with it: a new alias of the same name starts clean.
+        record.event_invoke.remove(alias);
         Ok(())
     })?;
     Ok(ApiResponse::empty(204))

@@ -694,6 +694,7 @@ pub fn delete(ctl: &Control, f: &str, req: &ApiRequest) -> Result<ApiResponse, L
                 }
                 record.versions.remove(&n);
                 record.provisioned.remove(q);
+                record.event_invoke.remove(q);
                 Ok(())
             })?;
             ctl.scheduler().unprovision(&name, q);

@@ -6,9 +6,7 @@ use crate::scheduler::{Completed, Invocation, Outcome};
 use base64::Engine;
 use bytes::Bytes;
 use lambent_aws::arn::{FunctionRef, FunctionRefError};
-use lambent_aws::lambda::error::ThrottleReason;
 use lambent_aws::lambda::LambdaError;
-use std::time::Duration;
 
 /// Synchronous request payload limit.
 pub const MAX_SYNC_PAYLOAD: usize = 6 * 1024 * 1024;
@@ -57,7 +55,8 @@ pub async fn invoke(ctl: &Control, f: &str, req: &ApiRequest) -> Result<ApiRespo
     match kind {
         Kind::DryRun => Ok(ApiResponse::empty(204)),
         Kind::Async => {
-            spawn_async(ctl.clone(), resolved, inv);
+            let (name, qualifier) = ctl.resolve_name(f, req.query("Qualifier"))?;
+            accept_async(ctl, &name, qualifier.as_deref(), inv).await?;
             Ok(ApiResponse::empty(202))
         }
         Kind::Sync => {
@@ -86,7 +85,8 @@ pub async fn invoke_async_legacy(
         client_context: None,
         tail: false,
     };
-    spawn_async(ctl.clone(), resolved, inv);
+    let (name, _) = ctl.resolve_name(f, None)?;
+    accept_async(ctl, &name, None, inv).await?;
     Ok(ApiResponse::json(202, &serde_json::json!({"Status": 202})))
 }
 
@@ -202,38 +202,27 @@ fn sync_response(c: Completed) -> ApiResponse {
     }
 }
 
-/// Runs an accepted event in the background, waiting out throttles. (The durable queue
-/// with retries replaces this.)
-fn spawn_async(ctl: Control, resolved: Resolved, inv: Invocation) {
-    tokio::spawn(async move {
-        let mut inv = Some(inv);
-        let mut backoff = Duration::from_millis(50);
-        while let Some(i) = inv.take() {
-            let payload = i.payload.clone();
-            let retry = Invocation {
-                request_id: i.request_id.clone(),
-                payload,
-                invoked_arn: i.invoked_arn.clone(),
-                client_context: i.client_context.clone(),
-                tail: false,
-            };
-            match ctl
-                .scheduler()
-                .invoke(resolved.config(), &resolved.code_dir, i)
-                .await
-            {
-                Ok(_) => {}
-                Err(
-                    ThrottleReason::ConcurrentInvocationLimitExceeded
-                    | ThrottleReason::ReservedFunctionConcurrentInvocationLimitExceeded,
-                ) => {
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
-                    inv = Some(retry);
-                }
-            }
-        }
-    });
+/// Stores an accepted event in the durable queue; the `202` goes out only once it is
+/// committed (see `events`).
+async fn accept_async(
+    ctl: &Control,
+    function: &str,
+    qualifier: Option<&str>,
+    inv: Invocation,
+) -> Result<(), LambdaError> {
+    let event = lambent_store::queue::NewEvent {
+        request_id: inv.request_id,
+        function: function.to_string(),
+        qualifier: qualifier.map(str::to_string),
+        payload: inv.payload.to_vec(),
+        client_context: inv.client_context,
+        enqueued_ms: crate::logs::now_millis(),
+    };
+    ctl.events()
+        .accept(event)
+        .await
+        .map(|_| ())
+        .map_err(|e| LambdaError::Service(e.to_string()))
 }
 
 impl Control {

@@ -8,6 +8,7 @@
 
 mod aliases;
 mod concurrency;
+mod event_invoke;
 mod functions;
 mod invoke;
 mod provisioned;
@@ -43,6 +44,8 @@ struct Inner {
     /// Serialises mutations: read, change, store, publish.
     writes: Mutex<()>,
     scheduler: Scheduler,
+    /// The durable queue of asynchronous invocations.
+    events: crate::events::Events,
     region: String,
 }
 
@@ -51,6 +54,7 @@ impl Control {
     pub fn load(
         store: Arc<Store>,
         scheduler: Scheduler,
+        events: crate::events::Events,
         region: String,
     ) -> anyhow::Result<Control> {
         let mut functions = BTreeMap::new();
@@ -64,11 +68,16 @@ impl Control {
                 functions: RwLock::new(functions),
                 writes: Mutex::new(()),
                 scheduler,
+                events,
                 region,
             }),
         };
         control.restore_provisioned();
         Ok(control)
+    }
+
+    pub fn events(&self) -> &crate::events::Events {
+        &self.inner.events
     }
 
     pub fn scheduler(&self) -> &Scheduler {
@@ -206,6 +215,11 @@ pub struct Resolved {
 }
 
 impl Resolved {
+    /// The function's whole record, as it was when the call was resolved.
+    pub fn record(&self) -> &FunctionRecord {
+        &self.record
+    }
+
     pub fn config(&self) -> &FunctionConfiguration {
         self.version
             .and_then(|n| self.record.versions.get(&n))

@@ -1,8 +1,8 @@
 //! Every route of the Lambda API, in one table.
 
 use super::{
-    aliases, concurrency, functions, invoke, provisioned, tags, versions, ApiRequest, ApiResponse,
-    Control,
+    aliases, concurrency, event_invoke, functions, invoke, provisioned, tags, versions, ApiRequest,
+    ApiResponse, Control,
 };
 use http::Method;
 use lambent_aws::lambda::LambdaError;
@@ -59,6 +59,21 @@ pub async fn handle(ctl: &Control, req: ApiRequest) -> Result<ApiResponse, Lambd
         }
         (&Method::DELETE, ["2019-09-30", "functions", f, "provisioned-concurrency"]) => {
             provisioned::delete(ctl, f, &req)
+        }
+        (&Method::PUT, ["2019-09-25", "functions", f, "event-invoke-config"]) => {
+            event_invoke::put(ctl, f, &req)
+        }
+        (&Method::POST, ["2019-09-25", "functions", f, "event-invoke-config"]) => {
+            event_invoke::update(ctl, f, &req)
+        }
+        (&Method::GET, ["2019-09-25", "functions", f, "event-invoke-config"]) => {
+            event_invoke::get(ctl, f, &req)
+        }
+        (&Method::DELETE, ["2019-09-25", "functions", f, "event-invoke-config"]) => {
+            event_invoke::delete(ctl, f, &req)
+        }
+        (&Method::GET, ["2019-09-25", "functions", f, "event-invoke-config", "list"]) => {
+            event_invoke::list(ctl, f, &req)
         }
         (&Method::GET, ["2016-08-19", "account-settings"]) => concurrency::account_settings(ctl),
         (&Method::GET, ["2017-03-31", "tags", arn]) => tags::list(ctl, arn),

@@ -159,6 +159,9 @@ async fn route(
     match service {
         Service::Lambda => {
             scope.map_err(|e| e.lambda())?;
+            if parts.uri.path() == "/_lambent/events/failed" && parts.method == http::Method::GET {
+                return failed_events(app, &parts);
+            }
             let req = api_request(parts, body, request_id);
             let resp = control::handle(&app.control, req).await?;
             Ok(api_response(resp))
@@ -171,6 +174,30 @@ async fn route(
             })
         }
     }
+}
+
+/// lambent's own `GET /_lambent/events/failed[?FunctionName=]` (signed like any Lambda
+/// call): the events that will not be delivered.
+fn failed_events(
+    app: &App,
+    parts: &http::request::Parts,
+) -> Result<Response<Full<Bytes>>, LambdaError> {
+    let function = parts.uri.query().and_then(|q| {
+        q.split('&')
+            .filter_map(|p| p.split_once('='))
+            .find(|(k, _)| *k == "FunctionName")
+            .map(|(_, v)| decode_query(v))
+    });
+    let body = app
+        .control
+        .events()
+        .failed_json(function.as_deref())
+        .map_err(|e| LambdaError::Service(format!("reading failed events: {e}")))?;
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|e| LambdaError::Service(e.to_string()))
 }
 
 fn api_request(parts: http::request::Parts, body: Bytes, request_id: &str) -> ApiRequest {
