@@ -9,10 +9,12 @@ mod blobs;
 pub mod code;
 mod functions;
 pub mod queue;
+pub mod usage;
 
 pub use blobs::StoredCode;
 pub use functions::{FunctionRecord, ProvisionedConfig};
 pub use queue::Queue;
+pub use usage::UsageStore;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;

@@ -18,6 +18,30 @@ pub struct RawConfig {
     pub stems: usize,
     /// The wait before an asynchronous event's second attempt (`60s`, `500ms`...).
     pub async_retry_delay: String,
+    /// Billing granularity: `1ms` (AWS today) or `100ms` (the book's model).
+    pub billing_granularity: String,
+    pub pricing: Pricing,
+}
+
+/// The price sheet usage is costed with. Defaults: AWS's x86 list price and monthly free tier.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pricing {
+    pub per_million_requests: f64,
+    pub per_gb_second: f64,
+    /// Requests and GB-seconds free each calendar month.
+    pub free_requests: u64,
+    pub free_gb_seconds: f64,
+}
+
+impl Default for Pricing {
+    fn default() -> Pricing {
+        Pricing {
+            per_million_requests: 0.20,
+            per_gb_second: 0.000_016_666_7,
+            free_requests: 1_000_000,
+            free_gb_seconds: 400_000.0,
+        }
+    }
 }
 
 /// Validated configuration.
@@ -39,13 +63,35 @@ pub struct Config {
     /// The wait before an asynchronous event's second attempt; the third waits twice as
     /// long (AWS: one minute and two).
     pub async_retry_delay: Duration,
+    /// Billed durations are rounded up to this many milliseconds.
+    pub billing_granularity_ms: u64,
+    pub pricing: Pricing,
 }
 
 /// AWS keeps this many concurrent executions for functions without reserved concurrency.
 pub const MIN_UNRESERVED_CONCURRENCY: u32 = 10;
 
+/// `--billing-granularity`: a whole number of milliseconds, from 1 ms to 1 s.
+fn billing_granularity_ms(text: &str) -> anyhow::Result<u64> {
+    let d = crate::events::parse_duration(text)
+        .map_err(|e| anyhow::anyhow!("--billing-granularity: {e}"))?;
+    let ms = d.as_millis() as u64;
+    anyhow::ensure!(
+        (1..=1000).contains(&ms) && d.as_nanos() % 1_000_000 == 0,
+        "--billing-granularity must be whole milliseconds from 1ms to 1s (e.g. 1ms, 100ms)"
+    );
+    Ok(ms)
+}
+
 impl RawConfig {
     pub fn validate(self) -> anyhow::Result<Config> {
+        let p = &self.pricing;
+        anyhow::ensure!(
+            [p.per_million_requests, p.per_gb_second, p.free_gb_seconds]
+                .iter()
+                .all(|v| v.is_finite() && *v >= 0.0),
+            "prices and free tiers must be non-negative numbers"
+        );
         anyhow::ensure!(
             self.max_concurrency >= 1,
             "--max-concurrency must be at least 1"
@@ -76,6 +122,8 @@ impl RawConfig {
             stems: self.stems,
             async_retry_delay: crate::events::parse_duration(&self.async_retry_delay)
                 .map_err(|e| anyhow::anyhow!("--async-retry-delay: {e}"))?,
+            billing_granularity_ms: billing_granularity_ms(&self.billing_granularity)?,
+            pricing: self.pricing,
         })
     }
 }

@@ -164,6 +164,9 @@ impl Events {
             Err(e) => {
                 // The function (or its alias) is gone: nothing can run it any more.
                 let why = format!("FunctionNotFound: {e}");
+                ctl.scheduler()
+                    .telemetry()
+                    .record_failed_event(&event.function);
                 self.settle_failed(&event, &why, None).await;
                 return;
             }
@@ -180,6 +183,9 @@ impl Events {
             None => format!("{}:$LATEST", resolved.invoked_arn),
         };
         if now - event.enqueued_ms > i64::from(config.max_age_secs()) * 1000 {
+            ctl.scheduler()
+                .telemetry()
+                .record_failed_event(&event.function);
             self.finish_failed(ctl, &config, &event, &function_arn, "EventAgeExceeded")
                 .await;
             return;
@@ -254,6 +260,7 @@ impl Events {
         }
         if attempts <= config.retries() {
             // AWS waits one minute before the second attempt and two before the third.
+            ctl.scheduler().telemetry().record_retry(&event.function);
             let delay = self.inner.retry_delay * attempts;
             self.settle(|q, done| {
                 q.reschedule(
@@ -272,6 +279,9 @@ impl Events {
             self.send_to_destination(ctl, dest, body).await;
         }
         let response = Some(completed.payload.to_vec());
+        ctl.scheduler()
+            .telemetry()
+            .record_failed_event(&event.function);
         self.settle(|q, done| {
             q.fail(
                 event.id,

@@ -15,6 +15,7 @@ pub mod logs;
 pub mod runtime_api;
 pub mod runtimes;
 pub mod scheduler;
+pub mod telemetry;
 
 use anyhow::Context;
 use std::future::Future;
@@ -36,6 +37,9 @@ pub async fn run(
     let logs = logs::LogStore::open(&config.data_dir.join("logs")).context("opening logs")?;
     let runtimes = runtimes::Runtimes::prepare(&config.data_dir).context("preparing runtimes")?;
     tracing::info!(runtimes = %runtimes.describe(), "runtimes");
+    let telemetry = telemetry::Telemetry::open(&config.data_dir, config.pricing)
+        .context("opening the usage store")?;
+    let flusher = telemetry.spawn_flusher();
     let scheduler = scheduler::Scheduler::new(
         scheduler::SchedulerConfig {
             data_dir: config.data_dir.clone(),
@@ -45,10 +49,12 @@ pub async fn run(
             keep_alive: config.keep_alive,
             cpu_limits: config.cpu_limits,
             stems: config.stems,
+            billing_granularity_ms: config.billing_granularity_ms,
         },
         runtimes,
         keyring.clone(),
         logs.clone(),
+        telemetry.clone(),
     )
     .context("starting the scheduler")?;
     let reaper = scheduler.spawn_reaper();
@@ -74,6 +80,8 @@ pub async fn run(
     edge::serve(listener, app, shutdown).await;
     reaper.abort();
     dispatcher.abort();
+    flusher.abort();
     scheduler.shutdown();
+    telemetry.flush();
     Ok(())
 }

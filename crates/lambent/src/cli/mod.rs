@@ -8,6 +8,7 @@ mod events;
 mod function;
 mod invoke;
 mod logs;
+mod usage;
 
 pub use archive::zip_entries;
 
@@ -50,6 +51,8 @@ pub enum Command {
     /// Asynchronous events: `failed [NAME]` lists those that will not be delivered.
     #[command(subcommand)]
     Events(events::EventsCommand),
+    /// Requests, GB-seconds and cost, per function and in total.
+    Usage(usage::UsageArgs),
     /// Measure invocation latency against the machine's loopback floor.
     Bench(bench::BenchArgs),
     /// Print the isolation and limits this host lets lambent enforce.
@@ -88,6 +91,22 @@ pub struct UpArgs {
     /// long (AWS: 60s, so 1 and 2 minutes). Shorter values make retries testable.
     #[arg(long, default_value = "60s")]
     pub async_retry_delay: String,
+    /// Billed durations are rounded up to this: `1ms` as AWS bills today, `100ms` for the
+    /// older model.
+    #[arg(long, default_value = "1ms")]
+    pub billing_granularity: String,
+    /// Price per million requests, in dollars (AWS x86 list price).
+    #[arg(long, default_value_t = 0.20)]
+    pub price_per_million_requests: f64,
+    /// Price per GB-second, in dollars (AWS x86 list price).
+    #[arg(long, default_value_t = 0.000_016_666_7)]
+    pub price_per_gb_second: f64,
+    /// Requests free each calendar month.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub free_requests: u64,
+    /// GB-seconds free each calendar month.
+    #[arg(long, default_value_t = 400_000.0)]
+    pub free_gb_seconds: f64,
 }
 
 /// How a client command reaches the server.
@@ -114,6 +133,7 @@ pub async fn main(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Invoke(args) => invoke::run(args).await,
         Command::Logs(args) => logs::run(args).await,
         Command::Events(cmd) => events::run(cmd).await,
+        Command::Usage(args) => usage::run(args).await,
         Command::Bench(args) => bench::run(args).await,
         Command::Doctor => {
             print!("{}", crate::scheduler::isolation_report("lambent-doctor"));
@@ -140,6 +160,13 @@ async fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
         cpu_limits: args.cpu_limits,
         stems: args.stems,
         async_retry_delay: args.async_retry_delay,
+        billing_granularity: args.billing_granularity,
+        pricing: crate::config::Pricing {
+            per_million_requests: args.price_per_million_requests,
+            per_gb_second: args.price_per_gb_second,
+            free_requests: args.free_requests,
+            free_gb_seconds: args.free_gb_seconds,
+        },
     }
     .validate()?;
     let listener = tokio::net::TcpListener::bind(&args.listen).await?;

@@ -315,13 +315,19 @@ impl Environment {
         } else {
             duration
         };
+        let billed = billed_ms(
+            reported,
+            init_duration,
+            self.provided,
+            self.shared.billing_granularity_ms,
+        );
         let report = report_line(
             &request_id,
             reported,
             init_duration,
+            billed,
             self.memory_mb,
             max_memory_mb,
-            self.provided,
         );
         let (tail_tx, tail_rx) = if inv.tail {
             let (tx, rx) = oneshot::channel();
@@ -347,6 +353,12 @@ impl Environment {
             content_type,
             log_tail,
             executed_version: self.version.clone(),
+            usage: Some(super::Usage {
+                duration: reported,
+                init: init_duration,
+                billed_ms: billed,
+                memory_mb: self.memory_mb,
+            }),
         }
     }
 
@@ -566,27 +578,44 @@ impl Drop for Undo<'_> {
     }
 }
 
+/// The billed duration in milliseconds, as AWS bills it: the duration rounded up to the
+/// billing granularity (1 ms today; 100 ms in the book's model), plus for custom runtimes the
+/// init phase, which AWS bills for them.
+pub(super) fn billed_ms(
+    duration: Duration,
+    init: Option<Duration>,
+    provided: bool,
+    granularity_ms: u64,
+) -> u64 {
+    let ms = duration.as_secs_f64() * 1000.0;
+    let mut billed = ms.ceil() as u64;
+    if provided {
+        billed += init
+            .map(|i| (i.as_secs_f64() * 1000.0).ceil() as u64)
+            .unwrap_or(0);
+    }
+    let g = granularity_ms.max(1);
+    billed.div_ceil(g).max(1) * g
+}
+
 /// The REPORT line, exactly as AWS writes it (tab-separated, trailing tab).
 fn report_line(
     request_id: &str,
     duration: Duration,
     init: Option<Duration>,
+    billed: u64,
     memory_mb: u32,
     max_memory_mb: u64,
-    provided: bool,
 ) -> String {
     let ms = duration.as_secs_f64() * 1000.0;
-    let init_ms = init.map(|d| d.as_secs_f64() * 1000.0);
-    let mut billed = ms.ceil() as u64;
-    if provided {
-        billed += init_ms.map(|i| i.ceil() as u64).unwrap_or(0);
-    }
     let mut line = format!(
-        "REPORT RequestId: {request_id}\tDuration: {ms:.2} ms\tBilled Duration: {} ms\tMemory Size: {memory_mb} MB\tMax Memory Used: {max_memory_mb} MB\t",
-        billed.max(1)
+        "REPORT RequestId: {request_id}\tDuration: {ms:.2} ms\tBilled Duration: {billed} ms\tMemory Size: {memory_mb} MB\tMax Memory Used: {max_memory_mb} MB\t"
     );
-    if let Some(init_ms) = init_ms {
-        line.push_str(&format!("Init Duration: {init_ms:.2} ms\t"));
+    if let Some(init) = init {
+        line.push_str(&format!(
+            "Init Duration: {:.2} ms\t",
+            init.as_secs_f64() * 1000.0
+        ));
     }
     line
 }
@@ -679,19 +708,28 @@ mod tests {
 
     #[test]
     fn report_lines_match_aws() {
-        let line = report_line("abc", Duration::from_micros(3_010), None, 128, 36, false);
+        let billed = billed_ms(Duration::from_micros(3_010), None, false, 1);
+        let line = report_line("abc", Duration::from_micros(3_010), None, billed, 128, 36);
         assert_eq!(
             line,
             "REPORT RequestId: abc\tDuration: 3.01 ms\tBilled Duration: 4 ms\tMemory Size: 128 MB\tMax Memory Used: 36 MB\t"
         );
-        let line = report_line(
-            "abc",
-            Duration::from_micros(3_010),
-            Some(Duration::from_micros(110_100)),
-            128,
-            36,
-            true,
-        );
+        let init = Some(Duration::from_micros(110_100));
+        let billed = billed_ms(Duration::from_micros(3_010), init, true, 1);
+        let line = report_line("abc", Duration::from_micros(3_010), init, billed, 128, 36);
         assert!(line.ends_with("Billed Duration: 115 ms\tMemory Size: 128 MB\tMax Memory Used: 36 MB\tInit Duration: 110.10 ms\t"));
+    }
+
+    #[test]
+    fn billing_rounds_up_to_the_granularity() {
+        let ms = |m: u64| Duration::from_micros(m);
+        assert_eq!(billed_ms(ms(3_010), None, false, 1), 4);
+        assert_eq!(billed_ms(ms(0), None, false, 1), 1);
+        assert_eq!(billed_ms(ms(3_010), None, false, 100), 100);
+        assert_eq!(billed_ms(ms(100_000), None, false, 100), 100);
+        assert_eq!(billed_ms(ms(100_001), None, false, 100), 200);
+        // Custom runtimes pay for their init phase.
+        assert_eq!(billed_ms(ms(3_010), Some(ms(110_100)), true, 100), 200);
+        assert_eq!(billed_ms(ms(3_010), Some(ms(110_100)), false, 100), 100);
     }
 }

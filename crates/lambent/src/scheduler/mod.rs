@@ -53,6 +53,19 @@ pub struct Completed {
     pub content_type: Option<String>,
     pub log_tail: Option<Vec<u8>>,
     pub executed_version: String,
+    /// What the invocation used, as its REPORT line says; `None` when no environment ran.
+    pub usage: Option<Usage>,
+}
+
+/// One invocation's metered figures.
+#[derive(Debug, Clone, Copy)]
+pub struct Usage {
+    /// As reported (the timeout, for a timed-out invocation).
+    pub duration: Duration,
+    /// The init phase, for the invocation that started its environment.
+    pub init: Option<Duration>,
+    pub billed_ms: u64,
+    pub memory_mb: u32,
 }
 
 /// What every environment needs from the scheduler.
@@ -68,6 +81,9 @@ pub(crate) struct SchedulerShared {
     pub cgroups: Option<lambent_sandbox::Cgroups>,
     pub cpu_limits: lambent_sandbox::CpuPolicy,
     pub spawner: lambent_sandbox::Spawner,
+    pub telemetry: crate::telemetry::Telemetry,
+    /// Billed durations are rounded up to this many milliseconds.
+    pub billing_granularity_ms: u64,
     /// Environments started ahead of their function, per runtime family.
     pub stems: stems::Stems,
     uids: std::sync::atomic::AtomicU32,
@@ -98,6 +114,8 @@ pub struct SchedulerConfig {
     pub cpu_limits: lambent_sandbox::CpuPolicy,
     /// Stems kept ready per runtime family (0: none).
     pub stems: usize,
+    /// Billed durations are rounded up to this many milliseconds (AWS: 1).
+    pub billing_granularity_ms: u64,
 }
 
 struct Pool {
@@ -152,6 +170,7 @@ impl Scheduler {
         runtimes: Runtimes,
         keyring: KeyRing,
         logs: LogStore,
+        telemetry: crate::telemetry::Telemetry,
     ) -> std::io::Result<Scheduler> {
         let envs_dir = config.data_dir.join("envs");
         // Environments of a previous run are gone with their processes; so are their files.
@@ -184,6 +203,8 @@ impl Scheduler {
                 cgroups,
                 cpu_limits: config.cpu_limits,
                 spawner: lambent_sandbox::Spawner::new(SPAWNER_THREADS)?,
+                telemetry,
+                billing_granularity_ms: config.billing_granularity_ms,
                 stems: stems::Stems::new(config.stems),
                 uids: std::sync::atomic::AtomicU32::new(0),
                 provisioned: Default::default(),
@@ -222,7 +243,41 @@ impl Scheduler {
         code_dir: &std::path::Path,
         inv: Invocation,
     ) -> Result<Completed, ThrottleReason> {
-        let _slot = self.acquire(&config.function_name)?;
+        let _slot = match self.acquire(&config.function_name) {
+            Ok(slot) => slot,
+            Err(reason) => {
+                self.shared.telemetry.record_throttle(&config.function_name);
+                return Err(reason);
+            }
+        };
+        let completed = self.run(config, code_dir, inv).await;
+        self.shared
+            .telemetry
+            .record(&config.function_name, &completed);
+        Ok(completed)
+    }
+
+    /// Metrics, metering and usage reports.
+    pub fn telemetry(&self) -> &crate::telemetry::Telemetry {
+        &self.shared.telemetry
+    }
+
+    /// Invocations running now, per function.
+    pub fn concurrency(&self) -> Vec<(String, u32)> {
+        let c = self.counters.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out: Vec<(String, u32)> =
+            c.in_flight.iter().map(|(f, n)| (f.clone(), *n)).collect();
+        out.sort();
+        out
+    }
+
+    /// One invocation on a warm or new environment, holding its concurrency slot.
+    async fn run(
+        &self,
+        config: &FunctionConfiguration,
+        code_dir: &std::path::Path,
+        inv: Invocation,
+    ) -> Completed {
         let key = (config.function_name.clone(), config.version.clone());
         let idle = self.take_idle(key.clone(), &config.revision_id);
         let mut env = match idle {
@@ -234,13 +289,14 @@ impl Scheduler {
                         "errorType": e.error_type,
                         "errorMessage": format!("RequestId: {} Error: {}", inv.request_id, e.message),
                     });
-                    return Ok(Completed {
+                    return Completed {
                         outcome: Outcome::InitError,
                         payload: Bytes::from(body.to_string()),
                         content_type: None,
                         log_tail: None,
                         executed_version: config.version.clone(),
-                    });
+                        usage: None,
+                    };
                 }
             },
         };
@@ -248,7 +304,7 @@ impl Scheduler {
         if env.reusable() {
             self.put_idle(key, &config.revision_id, env);
         }
-        Ok(completed)
+        completed
     }
 
     fn acquire(&self, function: &str) -> Result<Slot, ThrottleReason> {
