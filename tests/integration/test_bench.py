@@ -27,6 +27,11 @@ def test_bench_quick_reports_every_scenario(server):
     assert rows["throughput floor, 4 clients"]["per_second"] > 0
     assert rows["async python, request to start"]["samples"] == 3
     assert rows["async python, request to start"]["p50_us"] > 0
+    # Events accepted at load, then every one of them run.
+    accept = rows["async accept (Event to 202), 4 clients"]
+    assert accept["samples"] > 0 and accept["errors"] == 0 and accept["per_second"] > 0
+    assert rows["async delivery, sustained"]["samples"] == accept["samples"]
+    assert rows["async delivery, sustained"]["per_second"] > 0
     # Memory is read from /proc of this machine: lambent's own, and one warm environment's
     # processes (told apart by their user, which needs root).
     assert 0 < rows["memory: lambent itself"]["pss_mb"] <= rows["memory: lambent itself"]["rss_mb"]

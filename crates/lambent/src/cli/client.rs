@@ -228,6 +228,20 @@ impl Client {
         Ok(status)
     }
 
+    /// An unsigned `GET` of one of lambent's own public paths (`/_lambent/metrics`): the
+    /// status and the body as text.
+    pub async fn get_public(&self, path: &str) -> anyhow::Result<(u16, String)> {
+        let req = http::Request::get(format!("{}{path}", self.endpoint)).body(Upload {
+            data: Bytes::new(),
+            sent: 0,
+            progress: None,
+        })?;
+        let resp = self.http.request(req).await?;
+        let status = resp.status().as_u16();
+        let body = resp.into_body().collect().await?.to_bytes();
+        Ok((status, String::from_utf8_lossy(&body).into_owned()))
+    }
+
     /// A Lambda REST call with a JSON body.
     pub async fn lambda(
         &self,

@@ -3,6 +3,7 @@
 //! machine's own loopback floor (the health endpoint, same client, same run) so every figure
 //! can be read as a ratio.
 
+mod delivery;
 mod memory;
 
 use super::archive::zip_entries;
@@ -17,9 +18,13 @@ use std::time::{Duration, Instant};
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Scenarios to run, comma-separated: floor, warm, cold, throughput, async, memory
-    /// (memory reads /proc: a local lambent only).
-    #[arg(long, default_value = "memory,floor,warm,cold,throughput,async")]
+    /// Scenarios to run, comma-separated: floor, warm, cold, throughput, async, delivery,
+    /// memory (memory reads /proc: a local lambent only; delivery reads lambent's
+    /// /_lambent/metrics).
+    #[arg(
+        long,
+        default_value = "memory,floor,warm,cold,throughput,async,delivery"
+    )]
     scenarios: String,
     /// Runtimes to measure, comma-separated: python, node, provided.
     #[arg(long, default_value = "python,node,provided")]
@@ -174,6 +179,9 @@ pub async fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
     if scenarios.contains(&"async") {
         let samples = if a.quick { 3 } else { cold_n };
         results.push(async_start(&client, samples).await?);
+    }
+    if scenarios.contains(&"delivery") {
+        results.extend(delivery::delivery(&client, load).await?);
     }
     for rt in a.runtimes.split(',').map(str::trim) {
         let fun = noop(rt)?;
@@ -532,10 +540,10 @@ fn print(results: &[Summary], memory: &[memory::Figure], as_json: bool) {
             "{:<34} {:>7} {:>10} {:>10} {:>10} {:>10} {:>9} {:>10} {:>9}",
             r.scenario,
             r.samples,
-            fmt_us(r.p50),
-            fmt_us(r.p90),
-            fmt_us(r.p99),
-            fmt_us(r.max),
+            latency(r.p50),
+            latency(r.p90),
+            latency(r.p99),
+            latency(r.max),
             ratio,
             r.init_p50_ms
                 .map(|i| format!("{i:.2} ms"))
@@ -544,6 +552,15 @@ fn print(results: &[Summary], memory: &[memory::Figure], as_json: bool) {
         );
     }
     memory::print(memory);
+}
+
+/// A latency cell; rows that measure a rate only have none.
+fn latency(us: f64) -> String {
+    if us > 0.0 {
+        fmt_us(us)
+    } else {
+        String::new()
+    }
 }
 
 fn fmt_us(us: f64) -> String {
