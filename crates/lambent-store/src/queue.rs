@@ -239,30 +239,42 @@ impl Queue {
         self.reads.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Up to `limit` pending events due at `now_ms`, oldest due first, skipping `skip`
-    /// (those already running).
-    pub fn due(&self, now_ms: i64, limit: usize, skip: &[i64]) -> Result<Vec<Event>, StoreError> {
+    /// Up to `limit` pending events due at `now_ms`, oldest due first, leaving out the ids in
+    /// `skip` (those already running) and the functions in `full` (those running all they
+    /// may).
+    pub fn due(
+        &self,
+        now_ms: i64,
+        limit: usize,
+        skip: &[i64],
+        full: &[&str],
+    ) -> Result<Vec<Event>, StoreError> {
+        let marks = |n: usize, from: usize| {
+            (0..n)
+                .map(|i| format!("?{}", from + i))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let query = format!(
+            "SELECT {COLUMNS} FROM events WHERE state = 'pending' AND due_ms <= ?1
+             AND id NOT IN ({}) AND function NOT IN ({})
+             ORDER BY due_ms, id LIMIT ?2",
+            marks(skip.len(), 3),
+            marks(full.len(), 3 + skip.len()),
+        );
+        let mut values: Vec<rusqlite::types::Value> = vec![now_ms.into(), (limit as i64).into()];
+        values.extend(skip.iter().map(|id| rusqlite::types::Value::from(*id)));
+        values.extend(
+            full.iter()
+                .map(|f| rusqlite::types::Value::from(f.to_string())),
+        );
         let db = self.reads();
-        let mut stmt = db
-            .prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM events WHERE state = 'pending' AND due_ms <= ?1
-                 ORDER BY due_ms, id LIMIT ?2"
-            ))
-            .map_err(sql("reading due events"))?;
+        let mut stmt = db.prepare(&query).map_err(sql("reading due events"))?;
         let rows = stmt
-            .query_map(params![now_ms, (limit + skip.len()) as i64], row_to_event)
+            .query_map(rusqlite::params_from_iter(values), row_to_event)
             .map_err(sql("reading due events"))?;
-        let mut out = Vec::with_capacity(limit);
-        for row in rows {
-            let event = row.map_err(sql("reading due events"))?;
-            if !skip.contains(&event.id) {
-                out.push(event);
-                if out.len() == limit {
-                    break;
-                }
-            }
-        }
-        Ok(out)
+        rows.collect::<Result<_, _>>()
+            .map_err(sql("reading due events"))
     }
 
     /// When the earliest pending event not in `skip` is due, if any.
@@ -467,12 +479,13 @@ mod tests {
                 .collect()
         };
         let q = Queue::open(&path).unwrap();
-        let due = q.due(1_000, 10, &[]).unwrap();
+        let due = q.due(1_000, 10, &[], &[]).unwrap();
         assert_eq!(due.iter().map(|e| e.id).collect::<Vec<_>>(), ids);
         assert_eq!(due[1].payload, b"{\"n\":1}");
         assert_eq!(q.depth().unwrap(), (3, Some(1_000)));
         // Skipped while running; rescheduled into the future; delivered; failed.
-        assert_eq!(q.due(1_000, 10, &[ids[0]]).unwrap().len(), 2);
+        assert_eq!(q.due(1_000, 10, &[ids[0]], &[]).unwrap().len(), 2);
+        assert!(q.due(1_000, 10, &[], &["f"]).unwrap().is_empty());
         wait(|d| q.reschedule(ids[0], (1, 0), 61_000, Some(b"{\"e\":1}".to_vec()), d)).unwrap();
         wait(|d| q.delete(ids[1], d)).unwrap();
         wait(|d| {
@@ -486,9 +499,9 @@ mod tests {
             )
         })
         .unwrap();
-        assert!(q.due(1_000, 10, &[]).unwrap().is_empty());
+        assert!(q.due(1_000, 10, &[], &[]).unwrap().is_empty());
         assert_eq!(q.next_due_ms().unwrap(), Some(61_000));
-        let again = q.due(61_000, 10, &[]).unwrap();
+        let again = q.due(61_000, 10, &[], &[]).unwrap();
         assert_eq!((again[0].id, again[0].attempts), (ids[0], 1));
         assert_eq!(again[0].response.as_deref(), Some(&b"{\"e\":1}"[..]));
         let failed = q.failed(Some("f")).unwrap();

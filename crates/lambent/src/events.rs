@@ -114,8 +114,15 @@ impl Events {
             let mut free = MAX_IN_FLIGHT.saturating_sub(skip.len());
             let now = now_ms();
             if free > 0 {
-                // Look past events of functions that already have their share running.
-                match self.inner.queue.due(now, MAX_IN_FLIGHT * 4, &skip) {
+                // Functions running their share are left out of the query.
+                let full: Vec<&str> = per_function
+                    .iter()
+                    .filter(|(_, n)| **n >= MAX_PER_FUNCTION)
+                    .map(|(f, _)| f.as_str())
+                    .collect();
+                let due = self.inner.queue.due(now, free, &skip, &full);
+                drop(full);
+                match due {
                     Ok(due) => {
                         for event in due {
                             if free == 0 {
