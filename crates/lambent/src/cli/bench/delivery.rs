@@ -5,7 +5,7 @@
 //! latency, and the sustained delivery rate: events run per second, from the first accept to
 //! the last run.
 
-use super::{create, invoke, summarize, zip_entries, Load, Noop, Summary};
+use super::{delete, invoke, python_function, summarize, Load, Summary};
 use crate::cli::client::{segment, Call, Client};
 use bytes::Bytes;
 use std::time::{Duration, Instant};
@@ -14,24 +14,14 @@ use std::time::{Duration, Instant};
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(300);
 
 pub async fn delivery(client: &Client, load: Load) -> anyhow::Result<Vec<Summary>> {
-    let name = format!(
-        "lambent-bench-delivery-{}",
-        &uuid::Uuid::new_v4().simple().to_string()[..8]
-    );
-    let fun = Noop {
-        runtime: "python3.12",
-        handler: "app.handler",
-        zip: zip_entries([(
-            "app.py",
-            "def handler(event, context):\n    return None\n".as_bytes(),
-            false,
-        )])?,
-    };
-    create(client, &name, &fun).await?;
+    let name = python_function(
+        client,
+        "delivery",
+        "def handler(event, context):\n    return None\n",
+    )
+    .await?;
     let measured = run(client, &name, load).await;
-    let _ = client
-        .lambda("DELETE", &format!("/2015-03-31/functions/{name}"), "", None)
-        .await;
+    delete(client, &name).await;
     measured
 }
 

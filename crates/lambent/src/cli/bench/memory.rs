@@ -8,7 +8,7 @@
 //! interpreter's shared libraries in full, and the cgroup's charge is what the REPORT line
 //! calls Max Memory Used. All three are shown.
 
-use super::{create, invoke, zip_entries, Noop};
+use super::{delete, invoke, python_function};
 use crate::cli::client::Client;
 use serde_json::json;
 use std::path::Path;
@@ -65,24 +65,14 @@ pub async fn measure(client: &Client, data_dir: &Path) -> anyhow::Result<Vec<Fig
         charged_mb: None,
     }];
 
-    let name = format!(
-        "lambent-bench-memory-{}",
-        &uuid::Uuid::new_v4().simple().to_string()[..8]
-    );
-    let fun = Noop {
-        runtime: "python3.12",
-        handler: "app.handler",
-        zip: zip_entries([(
-            "app.py",
-            "import os\ndef handler(event, context):\n    print('lambent-bench-uid', os.getuid())\n".as_bytes(),
-            false,
-        )])?,
-    };
-    create(client, &name, &fun).await?;
+    let name = python_function(
+        client,
+        "memory",
+        "import os\ndef handler(event, context):\n    print('lambent-bench-uid', os.getuid())\n",
+    )
+    .await?;
     let measured = environment(client, &name).await;
-    let _ = client
-        .lambda("DELETE", &format!("/2015-03-31/functions/{name}"), "", None)
-        .await;
+    delete(client, &name).await;
     out.push(measured?);
     Ok(out)
 }

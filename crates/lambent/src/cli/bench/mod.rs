@@ -195,9 +195,7 @@ pub async fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
             interval: Duration::from_millis(if a.quick { 50 } else { a.cold_interval }),
         };
         let outcome = bench_runtime(&client, &name, rt, &scenarios, n, cold, load).await;
-        let _ = client
-            .lambda("DELETE", &format!("/2015-03-31/functions/{name}"), "", None)
-            .await;
+        delete(&client, &name).await;
         results.extend(outcome?);
     }
     print(&results, &memory, a.json);
@@ -261,6 +259,29 @@ struct Cold {
     interval: Duration,
 }
 
+/// A Python function of the bench's own (`app.py` holding `source`), created under a unique
+/// name for one scenario; [`delete`] removes it.
+async fn python_function(client: &Client, scenario: &str, source: &str) -> anyhow::Result<String> {
+    let name = format!(
+        "lambent-bench-{scenario}-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    let fun = Noop {
+        runtime: "python3.12",
+        handler: "app.handler",
+        zip: zip_entries([("app.py", source.as_bytes(), false)])?,
+    };
+    create(client, &name, &fun).await?;
+    Ok(name)
+}
+
+/// Deletes a function the bench created (best effort: the run's figures matter more).
+async fn delete(client: &Client, name: &str) {
+    let _ = client
+        .lambda("DELETE", &format!("/2015-03-31/functions/{name}"), "", None)
+        .await;
+}
+
 /// Unix time in nanoseconds: the one clock the bench and a function share.
 fn unix_nanos() -> i128 {
     std::time::SystemTime::now()
@@ -273,25 +294,14 @@ fn unix_nanos() -> i128 {
 /// Python function logs when it starts, and the bench reads that line back through the Logs
 /// API.
 async fn async_start(client: &Client, samples: usize) -> anyhow::Result<Summary> {
-    let name = format!(
-        "lambent-bench-async-{}",
-        &uuid::Uuid::new_v4().simple().to_string()[..8]
-    );
-    let fun = Noop {
-        runtime: "python3.12",
-        handler: "app.handler",
-        zip: zip_entries([(
-            "app.py",
-            "import time\ndef handler(event, context):\n    print('lambent-bench-start', event.get('id'), time.time_ns())\n"
-                .as_bytes(),
-            false,
-        )])?,
-    };
-    create(client, &name, &fun).await?;
+    let name = python_function(
+        client,
+        "async",
+        "import time\ndef handler(event, context):\n    print('lambent-bench-start', event.get('id'), time.time_ns())\n",
+    )
+    .await?;
     let measured = async_samples(client, &name, samples).await;
-    let _ = client
-        .lambda("DELETE", &format!("/2015-03-31/functions/{name}"), "", None)
-        .await;
+    delete(client, &name).await;
     Ok(summarize(
         "async python, request to start".into(),
         measured?,
