@@ -145,3 +145,30 @@ def test_bad_billing_granularity_is_refused(tmp_path):
                           "--billing-granularity", "0.5ms"], capture_output=True, timeout=30)
     assert out.returncode != 0
     assert b"--billing-granularity" in out.stderr
+
+
+def test_a_log_metric_filter_counts_matching_lines_in_metrics(fresh_server):
+    s = fresh_server()
+    lam, logs = s.client("lambda"), s.client("logs")
+    name = unique("metric-filter")
+    group = f"/aws/lambda/{name}"
+    logs.create_log_group(logGroupName=group)
+    logs.put_metric_filter(
+        logGroupName=group, filterName="errors", filterPattern='"ERROR"',
+        metricTransformations=[{"metricName": "Errors", "metricNamespace": "App",
+                                "metricValue": "1"}],
+    )
+    code = ("def handler(event, context):\n"
+            "    for _ in range(event['errors']):\n"
+            "        print('ERROR something broke')\n"
+            "    print('INFO fine')\n")
+    lam.create_function(FunctionName=name, Runtime="python3.12", Handler="app.handler",
+                        Role=ROLE, Code={"ZipFile": make_zip({"app.py": code})})
+    for errors in (2, 0, 1):
+        lam.invoke(FunctionName=name, Payload=json.dumps({"errors": errors}).encode())
+    key = (f'lambent_log_metric_filter_value{{log_group="{group}",filter="errors",'
+           f'namespace="App",metric="Errors"}}')
+    deadline = time.time() + 10
+    while time.time() < deadline and metrics(s).get(key) != 3:
+        time.sleep(0.1)
+    assert metrics(s)[key] == 3

@@ -6,4 +6,5 @@
 
 pub mod arn;
 pub mod lambda;
+pub mod logs;
 pub mod sigv4;

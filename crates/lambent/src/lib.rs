@@ -35,6 +35,7 @@ pub async fn run(
     let root = auth::load_or_create_root(&config.data_dir).context("loading root credentials")?;
     let keyring = auth::KeyRing::new(&root);
     let logs = logs::LogStore::open(&config.data_dir.join("logs")).context("opening logs")?;
+    let _retention = logs.spawn_retention_sweeper();
     let runtimes = runtimes::Runtimes::prepare(&config.data_dir).context("preparing runtimes")?;
     tracing::info!(runtimes = %runtimes.describe(), "runtimes");
     let telemetry = telemetry::Telemetry::open(&config.data_dir, config.pricing)

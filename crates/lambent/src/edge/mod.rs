@@ -177,7 +177,7 @@ async fn route(
             let action = target.trim_start_matches("Logs_20140328.").to_string();
             Ok(match scope {
                 Err(e) => logs_api::error_response(&e.json_error()),
-                Ok(_) => logs_api::handle(&app.logs, &action, &body),
+                Ok(_) => logs_api::handle(&app.logs, app.control.region(), &action, &body),
             })
         }
     }
@@ -192,7 +192,18 @@ fn metrics(app: &App) -> Response<Full<Bytes>> {
         oldest_event_age: oldest.map(|ms| {
             std::time::Duration::from_millis((crate::logs::now_millis() - ms).max(0) as u64)
         }),
-        metric_filters: Vec::new(),
+        metric_filters: app
+            .logs
+            .metric_filter_values()
+            .into_iter()
+            .map(|m| crate::telemetry::FilterValue {
+                log_group: m.log_group,
+                filter_name: m.filter_name,
+                metric_namespace: m.metric_namespace,
+                metric_name: m.metric_name,
+                value: m.value,
+            })
+            .collect(),
     };
     let body = app.control.scheduler().telemetry().render(&gauges);
     Response::builder()

@@ -123,6 +123,17 @@ pub fn spawn_capture(
         };
         let mut buf = vec![0u8; 64 * 1024];
         let mut open = true;
+        // The same pipe, read directly: at END, `try_read` would answer "would block" from
+        // tokio's cached readiness before the reactor has seen what the function wrote just
+        // before it answered; a plain read of the (non-blocking) pipe sees it.
+        let direct = {
+            use std::os::fd::AsFd;
+            output
+                .as_fd()
+                .try_clone_to_owned()
+                .ok()
+                .map(std::fs::File::from)
+        };
         loop {
             tokio::select! {
                 ready = output.readable(), if open => {
@@ -154,9 +165,14 @@ pub fn spawn_capture(
                             // What the function printed before answering is already in the
                             // pipe: read it all before the END line.
                             while open {
-                                match output.try_read(&mut buf) {
+                                let read = match direct.as_ref() {
+                                    Some(mut file) => std::io::Read::read(&mut file, &mut buf),
+                                    None => output.try_read(&mut buf),
+                                };
+                                match read {
                                     Ok(0) => { open = false; }
                                     Ok(n) => cap.output(&buf[..n]),
+                                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                                     Err(_) => break,
                                 }
                             }
