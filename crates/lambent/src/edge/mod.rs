@@ -33,6 +33,9 @@ const BODY_TIMEOUT: Duration = Duration::from_secs(60);
 const MAX_CONTROL_BODY: usize = 70_167_211;
 /// Bodies of every other API call.
 const MAX_SMALL_BODY: usize = 1024 * 1024;
+/// A Logs request's JSON: PutLogEvents may carry 1,048,576 bytes of events (counted as
+/// AWS counts them), which JSON escaping can make several times larger on the wire.
+const MAX_LOGS_BODY: usize = 8 * 1024 * 1024;
 
 /// What the edge routes to.
 pub struct App {
@@ -133,12 +136,28 @@ async fn route(
             (MAX_CONTROL_BODY, "CreateFunction")
         }
         Service::Lambda if path.ends_with("/code") => (MAX_CONTROL_BODY, "UpdateFunctionCode"),
+        Service::Logs => (MAX_LOGS_BODY, "logs"),
         _ => (MAX_SMALL_BODY, "this"),
     };
+    let is_logs = matches!(service, Service::Logs);
     let too_large = || {
         LambdaError::RequestEntityTooLarge(format!(
             "Request must be smaller than {limit} bytes for the {operation} operation"
         ))
+    };
+    // Each protocol says "too large" in its own envelope.
+    let refuse = |declared: Option<u64>| {
+        if is_logs {
+            let size = declared
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| format!("over {limit}"));
+            close(logs_api::error_response(&(
+                "InvalidParameterException",
+                format!("Upload too large: {size} bytes exceeds limit of {limit}"),
+            )))
+        } else {
+            close(lambda_error(&too_large()))
+        }
     };
     let declared = req
         .headers()
@@ -146,14 +165,12 @@ async fn route(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
-        return Ok(close(lambda_error(&too_large())));
+        return Ok(refuse(declared));
     }
     let (parts, body) = req.into_parts();
     let body = match tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, limit).collect()).await {
         Ok(Ok(b)) => b.to_bytes(),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
-            return Ok(close(lambda_error(&too_large())))
-        }
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => return Ok(refuse(None)),
         Ok(Err(_)) => {
             return Ok(close(plain(StatusCode::BAD_REQUEST, "incomplete body\n")));
         }

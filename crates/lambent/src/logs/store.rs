@@ -187,7 +187,7 @@ impl LogStore {
 
     /// Creates a group a function logs to, unless it exists (Lambda creates its groups as
     /// they are needed).
-    pub(super) fn ensure_group(&self, group: &str) -> io::Result<()> {
+    pub fn ensure_group(&self, group: &str) -> io::Result<()> {
         if self.group_exists(group) {
             return Ok(());
         }

@@ -116,6 +116,12 @@ impl Environment {
         undo.api_task = Some(api_task.clone());
 
         let group = config.logging_config.log_group.clone();
+        // The group exists from the first invocation on, as on AWS (free once it does); the
+        // stream's file is created by the capture task, off the cold path.
+        shared
+            .logs
+            .ensure_group(&group)
+            .map_err(|e| io_failure("creating the log group", e))?;
         let stream = logs::new_stream_name(&config.version);
         let creds = shared.keyring.issue(&config.role);
         undo.access_key_id = Some(creds.access_key_id.clone());
