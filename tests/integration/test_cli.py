@@ -149,6 +149,43 @@ def test_logs_follow_prints_new_events(server, tmp_path):
         cli(server, "function", "delete", name)
 
 
+def test_logs_follow_with_a_json_filter_prints_only_matching_events(server, tmp_path):
+    f = tmp_path / "app.py"
+    f.write_text(
+        "import json\n"
+        "def handler(event, context):\n"
+        "    print(json.dumps({'level': event['level'], 'm': event['m']}))\n"
+    )
+    name = unique("cli")
+    cli(server, "function", "create", name, "--code", str(f), "--runtime", "python3.12",
+        "--handler", "app.handler")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    follower = subprocess.Popen(
+        [LAMBENT, "logs", name, "--follow", "--filter", '{ $.level = "ERROR" }',
+         "--data-dir", server.data_dir, "--endpoint", server.endpoint],
+        stdout=subprocess.PIPE, env=env,
+    )
+    try:
+        time.sleep(0.5)
+        for level, m in (("INFO", "quiet"), ("ERROR", "loud"), ("INFO", "calm"), ("ERROR", "last")):
+            cli(server, "invoke", name, "--payload", json.dumps({"level": level, "m": m}))
+        seen = b""
+        deadline = time.time() + 15
+        os.set_blocking(follower.stdout.fileno(), False)
+        while time.time() < deadline and b'"last"' not in seen:
+            chunk = follower.stdout.read()
+            if chunk:
+                seen += chunk
+            time.sleep(0.1)
+        assert b'"loud"' in seen and b'"last"' in seen
+        assert b"quiet" not in seen and b"calm" not in seen
+        assert b"START RequestId" not in seen, "platform lines do not match the pattern"
+    finally:
+        follower.kill()
+        follower.wait()
+        cli(server, "function", "delete", name)
+
+
 def test_root_credentials_from_environment(fresh_server):
     s = fresh_server(env={"LAMBENT_ROOT_ACCESS_KEY_ID": "AKIAEXAMPLEROOT00001",
                           "LAMBENT_ROOT_SECRET_ACCESS_KEY": "s3cr3t/EXAMPLE+key0000000000000000000000"})
