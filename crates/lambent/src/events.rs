@@ -193,8 +193,15 @@ impl Events {
             ctl.scheduler()
                 .telemetry()
                 .record_failed_event(&event.function);
-            self.finish_failed(ctl, &config, &event, &function_arn, "EventAgeExceeded")
-                .await;
+            let version = resolved.config().version.clone();
+            self.finish_failed(
+                ctl,
+                &config,
+                &event,
+                (&function_arn, &version),
+                "EventAgeExceeded",
+            )
+            .await;
             return;
         }
         let inv = Invocation {
@@ -308,7 +315,7 @@ impl Events {
         ctl: &Control,
         config: &EventInvokeConfig,
         event: &Event,
-        function_arn: &str,
+        (function_arn, version): (&str, &str),
         condition: &str,
     ) {
         if let Some(dest) = config.destination_config.on_failure.destination.as_deref() {
@@ -318,7 +325,7 @@ impl Events {
                 condition,
                 attempts: event.attempts,
                 request_payload: &event.payload,
-                executed_version: (event.attempts > 0).then_some("$LATEST"),
+                executed_version: (event.attempts > 0).then_some(version),
                 function_error: event.attempts > 0,
                 response_payload: event.response.as_deref(),
             }
