@@ -1,5 +1,5 @@
-//! lambent's persistence: function metadata in an embedded SQLite database and code
-//! archives as files, all under the data directory.
+//! lambent's persistence: function metadata in an embedded SQLite database, code archives
+//! and S3 objects as files (`objects`), all under the data directory.
 //!
 //! The store knows nothing of HTTP or AWS envelopes: callers hand it typed records and get
 //! typed records back. Every write is committed before the call returns, so an operation
@@ -8,6 +8,7 @@
 mod blobs;
 pub mod code;
 mod functions;
+pub mod objects;
 pub mod queue;
 pub mod usage;
 

@@ -14,6 +14,7 @@ mod examples;
 pub mod logs;
 pub mod runtime_api;
 pub mod runtimes;
+pub mod s3;
 pub mod scheduler;
 pub mod telemetry;
 
@@ -72,10 +73,16 @@ pub async fn run(
     if config.examples {
         examples::deploy(&control).await?;
     }
+    let objects = Arc::new(
+        lambent_store::objects::ObjectStore::open(&config.data_dir.join("objects"))
+            .context("opening the object store")?,
+    );
+    let s3 = s3::service(objects, keyring.clone());
     let app = Arc::new(edge::App {
         control,
         keyring,
         logs,
+        s3,
     });
     tracing::info!(%endpoint_url, data_dir = %config.data_dir.display(), "lambent is ready");
     edge::serve(listener, app, shutdown).await;

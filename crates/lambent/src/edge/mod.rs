@@ -3,7 +3,8 @@
 //! authenticates every AWS-API request, and routes it to its service.
 //!
 //! Invariant: HTTP types end here. Services receive an authenticated [`ApiRequest`] with a
-//! body already read within its operation's limit.
+//! body already read within its operation's limit; S3, whose bodies are objects, is handed
+//! to s3s (`crate::s3`), which authenticates it and streams the body to the object store.
 
 mod auth;
 mod logs_api;
@@ -42,7 +43,13 @@ pub struct App {
     pub control: Control,
     pub keyring: KeyRing,
     pub logs: LogStore,
+    /// The S3 API (s3s parses, authenticates and renders it; see `crate::s3`).
+    pub s3: s3s::service::S3Service,
 }
+
+/// What the edge answers with: a whole buffer for every API but S3, whose objects stream.
+/// An enum, not a box: the invoke path's responses cost no extra allocation.
+pub type EdgeBody = http_body_util::Either<Full<Bytes>, s3s::Body>;
 
 /// Serves `listener` until `shutdown` resolves.
 pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) {
@@ -84,11 +91,25 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
     }
 }
 
-async fn handle(app: &App, req: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn handle(app: &App, req: Request<Incoming>) -> Response<EdgeBody> {
     let request_id = uuid::Uuid::new_v4().to_string();
-    let mut resp = match route(app, req, &request_id).await {
-        Ok(r) => r,
-        Err(e) => lambda_error(&e),
+    let mut resp = if crate::s3::is_s3(&req) && !req.uri().path().starts_with("/_lambent/") {
+        // s3s bounds nothing itself, but streams bodies to the object store's files, so
+        // an upload's size costs disk, not memory.
+        match app.s3.call(req.map(s3s::Body::from)).await {
+            Ok(r) => r.map(http_body_util::Either::Right),
+            Err(e) => {
+                tracing::error!(error = ?e, "s3 request");
+                plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n")
+                    .map(http_body_util::Either::Left)
+            }
+        }
+    } else {
+        match route(app, req, &request_id).await {
+            Ok(r) => r,
+            Err(e) => lambda_error(&e),
+        }
+        .map(http_body_util::Either::Left)
     };
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         resp.headers_mut().insert("x-amzn-RequestId", v);

@@ -1,0 +1,748 @@
+//! The object store behind lambent's S3 API: buckets and objects under `<data-dir>/objects/`.
+//!
+//! Layout: `objects.db` (SQLite, WAL, `synchronous=FULL`) holds one row per bucket and one
+//! per object (key, size, MD5, content headers, user metadata, the name of its data file);
+//! `data/<uuid>` holds each object's bytes. A write streams into `data/.tmp-<uuid>` (written
+//! aside), is synced, renamed to `data/<uuid>` with the directory synced, and only then does
+//! one transaction point the key at the new file; the file it replaced is removed after the
+//! commit. So concurrent writers to one key each write their own file and the last commit
+//! wins whole, and after `kill -9` a key names either its old or its new file. What a crash
+//! can leave (temp files, renamed files no row names) is removed by [`ObjectStore::open`].
+//!
+//! Invariant: no HTTP and no XML; an object exists for readers exactly when its row is
+//! committed, and a row never names a file that was not synced first.
+
+use md5::{Digest, Md5};
+use rusqlite::{params, OptionalExtension};
+use std::collections::{BTreeMap, HashSet};
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Failures of the object store, each naming the step that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ObjectError {
+    #[error("the bucket {0} does not exist")]
+    NoSuchBucket(String),
+    #[error("the bucket {0} already exists")]
+    BucketExists(String),
+    #[error("the bucket {0} is not empty")]
+    BucketNotEmpty(String),
+    #[error("{step}: {source}")]
+    Sql {
+        step: &'static str,
+        source: rusqlite::Error,
+    },
+    #[error("decoding the metadata of {key}: {source}")]
+    Decode {
+        key: String,
+        source: serde_json::Error,
+    },
+    #[error("{step} {path}: {source}")]
+    Io {
+        step: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+fn io(step: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> ObjectError {
+    let path = path.to_path_buf();
+    move |source| ObjectError::Io { step, path, source }
+}
+
+fn sql(step: &'static str) -> impl FnOnce(rusqlite::Error) -> ObjectError {
+    move |source| ObjectError::Sql { step, source }
+}
+
+/// A bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketRecord {
+    pub name: String,
+    /// Unix milliseconds.
+    pub created: i64,
+}
+
+/// What a writer says about an object besides its bytes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ObjectAttributes {
+    pub content_type: Option<String>,
+    pub content_encoding: Option<String>,
+    pub content_disposition: Option<String>,
+    pub content_language: Option<String>,
+    pub cache_control: Option<String>,
+    /// User metadata (`x-amz-meta-*`), names lowercased.
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// A committed object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectRecord {
+    pub key: String,
+    pub size: u64,
+    /// Lowercase hex MD5 of the bytes, unquoted.
+    pub etag: String,
+    /// Unix milliseconds.
+    pub last_modified: i64,
+    pub attributes: ObjectAttributes,
+    file: String,
+}
+
+/// An object being written aside: bytes go to a temp file while their size and MD5 are
+/// counted. Dropping it without [`ObjectStore::commit`] removes the temp file.
+pub struct PendingObject {
+    file: Option<File>,
+    temp: PathBuf,
+    name: String,
+    size: u64,
+    md5: Md5,
+}
+
+impl PendingObject {
+    pub fn write(&mut self, bytes: &[u8]) -> Result<(), ObjectError> {
+        let file = self.file.as_mut().ok_or_else(|| ObjectError::Io {
+            step: "writing",
+            path: self.temp.clone(),
+            source: std::io::Error::other("already finished"),
+        })?;
+        file.write_all(bytes).map_err(io("writing", &self.temp))?;
+        self.md5.update(bytes);
+        self.size += bytes.len() as u64;
+        Ok(())
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The hex MD5 of what was written so far.
+    pub fn md5_hex(&self) -> String {
+        hex::encode(self.md5.clone().finalize())
+    }
+}
+
+impl Drop for PendingObject {
+    fn drop(&mut self) {
+        if self.file.is_some() {
+            let _ = std::fs::remove_file(&self.temp);
+        }
+    }
+}
+
+/// One entry of a listing, in key order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListEntry {
+    Object(Box<ObjectRecord>),
+    /// Keys rolled up at the delimiter (`photos/`).
+    Prefix(String),
+}
+
+/// A listing request, as ListObjectsV2 puts it.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery<'a> {
+    pub prefix: &'a str,
+    pub delimiter: Option<&'a str>,
+    /// Exclusive: the listing starts after this key or rolled-up prefix.
+    pub after: Option<&'a str>,
+    pub max_keys: usize,
+}
+
+/// A page of a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listing {
+    pub entries: Vec<ListEntry>,
+    /// The last entry's key or prefix, when more follow.
+    pub next_after: Option<String>,
+}
+
+/// The object store. The SQLite connection sits behind a mutex (rusqlite connections are not
+/// `Sync`); statements are short, and the file work (writes, syncs) happens outside it.
+pub struct ObjectStore {
+    data: PathBuf,
+    db: Mutex<rusqlite::Connection>,
+}
+
+impl ObjectStore {
+    /// Opens (creating if needed) the store under `root`, removing what a crash left behind.
+    pub fn open(root: &Path) -> Result<ObjectStore, ObjectError> {
+        let data = root.join("data");
+        std::fs::create_dir_all(&data).map_err(io("creating", &data))?;
+        let path = root.join("objects.db");
+        let conn = rusqlite::Connection::open(&path).map_err(sql("opening objects.db"))?;
+        conn.execute_batch(
+            "PRAGMA journal_mode=WAL;
+             PRAGMA synchronous=FULL;
+             CREATE TABLE IF NOT EXISTS buckets (
+                 name TEXT PRIMARY KEY,
+                 created INTEGER NOT NULL
+             );
+             CREATE TABLE IF NOT EXISTS objects (
+                 bucket TEXT NOT NULL,
+                 key TEXT NOT NULL,
+                 size INTEGER NOT NULL,
+                 etag TEXT NOT NULL,
+                 last_modified INTEGER NOT NULL,
+                 attributes TEXT NOT NULL,
+                 file TEXT NOT NULL,
+                 PRIMARY KEY (bucket, key)
+             );",
+        )
+        .map_err(sql("creating the objects schema"))?;
+        let store = ObjectStore {
+            data,
+            db: Mutex::new(conn),
+        };
+        store.remove_strays()?;
+        Ok(store)
+    }
+
+    fn db(&self) -> std::sync::MutexGuard<'_, rusqlite::Connection> {
+        // SQLite rolls back what a panicking holder left open, so a poisoned lock is safe.
+        self.db.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Removes temp files and data files no row names (a crash between rename and commit).
+    fn remove_strays(&self) -> Result<(), ObjectError> {
+        let named: HashSet<String> = {
+            let db = self.db();
+            let mut stmt = db
+                .prepare("SELECT file FROM objects")
+                .map_err(sql("listing data files"))?;
+            let rows = stmt
+                .query_map([], |r| r.get::<_, String>(0))
+                .map_err(sql("listing data files"))?;
+            rows.collect::<Result<_, _>>()
+                .map_err(sql("listing data files"))?
+        };
+        let entries = std::fs::read_dir(&self.data).map_err(io("reading", &self.data))?;
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !named.contains(&name) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+        Ok(())
+    }
+
+    pub fn create_bucket(&self, name: &str, now: i64) -> Result<(), ObjectError> {
+        let n = self
+            .db()
+            .execute(
+                "INSERT OR IGNORE INTO buckets (name, created) VALUES (?1, ?2)",
+                params![name, now],
+            )
+            .map_err(sql("creating a bucket"))?;
+        if n == 0 {
+            return Err(ObjectError::BucketExists(name.to_string()));
+        }
+        Ok(())
+    }
+
+    pub fn bucket(&self, name: &str) -> Result<Option<BucketRecord>, ObjectError> {
+        self.db()
+            .query_row(
+                "SELECT name, created FROM buckets WHERE name = ?1",
+                [name],
+                |r| {
+                    Ok(BucketRecord {
+                        name: r.get(0)?,
+                        created: r.get(1)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(sql("reading a bucket"))
+    }
+
+    pub fn buckets(&self) -> Result<Vec<BucketRecord>, ObjectError> {
+        let db = self.db();
+        let mut stmt = db
+            .prepare("SELECT name, created FROM buckets ORDER BY name")
+            .map_err(sql("listing buckets"))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(BucketRecord {
+                    name: r.get(0)?,
+                    created: r.get(1)?,
+                })
+            })
+            .map_err(sql("listing buckets"))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(sql("listing buckets"))
+    }
+
+    /// Deletes an empty bucket.
+    pub fn delete_bucket(&self, name: &str) -> Result<(), ObjectError> {
+        let mut db = self.db();
+        let tx = db.transaction().map_err(sql("deleting a bucket"))?;
+        let has_object: bool = tx
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = ?1)",
+                [name],
+                |r| r.get(0),
+            )
+            .map_err(sql("deleting a bucket"))?;
+        if has_object {
+            return Err(ObjectError::BucketNotEmpty(name.to_string()));
+        }
+        let n = tx
+            .execute("DELETE FROM buckets WHERE name = ?1", [name])
+            .map_err(sql("deleting a bucket"))?;
+        if n == 0 {
+            return Err(ObjectError::NoSuchBucket(name.to_string()));
+        }
+        tx.commit().map_err(sql("deleting a bucket"))
+    }
+
+    /// Starts writing an object aside.
+    pub fn begin(&self) -> Result<PendingObject, ObjectError> {
+        let name = uuid::Uuid::new_v4().simple().to_string();
+        let temp = self.data.join(format!(".tmp-{name}"));
+        let file = File::create(&temp).map_err(io("creating", &temp))?;
+        Ok(PendingObject {
+            file: Some(file),
+            temp,
+            name,
+            size: 0,
+            md5: Md5::new(),
+        })
+    }
+
+    /// Makes a written object the key's content: sync, rename into place, sync the
+    /// directory, then commit its row. Returns the committed record. Blocks on `fsync`.
+    pub fn commit(
+        &self,
+        mut pending: PendingObject,
+        bucket: &str,
+        key: &str,
+        attributes: ObjectAttributes,
+        now: i64,
+    ) -> Result<ObjectRecord, ObjectError> {
+        let Some(file) = pending.file.take() else {
+            return Err(ObjectError::Io {
+                step: "committing",
+                path: pending.temp.clone(),
+                source: std::io::Error::other("already finished"),
+            });
+        };
+        let temp = pending.temp.clone();
+        let cleanup = |e: ObjectError| {
+            let _ = std::fs::remove_file(&temp);
+            e
+        };
+        file.sync_all()
+            .map_err(io("syncing", &temp))
+            .map_err(cleanup)?;
+        drop(file);
+        let final_path = self.data.join(&pending.name);
+        std::fs::rename(&temp, &final_path)
+            .map_err(io("renaming", &temp))
+            .map_err(cleanup)?;
+        let sync_dir = File::open(&self.data).and_then(|d| d.sync_all());
+        let record = ObjectRecord {
+            key: key.to_string(),
+            size: pending.size,
+            etag: pending.md5_hex(),
+            last_modified: now,
+            attributes,
+            file: pending.name.clone(),
+        };
+        let result = sync_dir
+            .map_err(io("syncing", &self.data))
+            .and_then(|()| self.commit_row(bucket, &record));
+        match result {
+            Ok(old) => {
+                if let Some(old) = old {
+                    let _ = std::fs::remove_file(self.data.join(old));
+                }
+                Ok(record)
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&final_path);
+                Err(e)
+            }
+        }
+    }
+
+    /// Points the key at the record's file; returns the file it named before.
+    fn commit_row(
+        &self,
+        bucket: &str,
+        record: &ObjectRecord,
+    ) -> Result<Option<String>, ObjectError> {
+        let attributes =
+            serde_json::to_string(&record.attributes).map_err(|source| ObjectError::Decode {
+                key: record.key.clone(),
+                source,
+            })?;
+        let mut db = self.db();
+        let tx = db.transaction().map_err(sql("committing an object"))?;
+        let exists: bool = tx
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM buckets WHERE name = ?1)",
+                [bucket],
+                |r| r.get(0),
+            )
+            .map_err(sql("committing an object"))?;
+        if !exists {
+            return Err(ObjectError::NoSuchBucket(bucket.to_string()));
+        }
+        let old: Option<String> = tx
+            .query_row(
+                "SELECT file FROM objects WHERE bucket = ?1 AND key = ?2",
+                params![bucket, record.key],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(sql("committing an object"))?;
+        tx.execute(
+            "INSERT OR REPLACE INTO objects
+                 (bucket, key, size, etag, last_modified, attributes, file)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                bucket,
+                record.key,
+                record.size as i64,
+                record.etag,
+                record.last_modified,
+                attributes,
+                record.file
+            ],
+        )
+        .map_err(sql("committing an object"))?;
+        tx.commit().map_err(sql("committing an object"))?;
+        Ok(old)
+    }
+
+    /// The committed record of a key.
+    pub fn head(&self, bucket: &str, key: &str) -> Result<Option<ObjectRecord>, ObjectError> {
+        let row = self
+            .db()
+            .query_row(
+                "SELECT key, size, etag, last_modified, attributes, file
+                 FROM objects WHERE bucket = ?1 AND key = ?2",
+                params![bucket, key],
+                row_parts,
+            )
+            .optional()
+            .map_err(sql("reading an object"))?;
+        row.map(record).transpose()
+    }
+
+    /// A key's record with its bytes opened. A writer may replace (and remove) the file
+    /// between reading the row and opening it; then the new row is read again.
+    pub fn open_object(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<(ObjectRecord, File)>, ObjectError> {
+        for _ in 0..8 {
+            let Some(rec) = self.head(bucket, key)? else {
+                return Ok(None);
+            };
+            let path = self.data.join(&rec.file);
+            match File::open(&path) {
+                Ok(f) => return Ok(Some((rec, f))),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(io("opening", &path)(e)),
+            }
+        }
+        Err(ObjectError::Io {
+            step: "opening (replaced too often while reading)",
+            path: self.data.clone(),
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        })
+    }
+
+    /// Deletes a key; true if it existed. Deleting a missing key is not an error.
+    pub fn delete(&self, bucket: &str, key: &str) -> Result<bool, ObjectError> {
+        let old = {
+            let mut db = self.db();
+            let tx = db.transaction().map_err(sql("deleting an object"))?;
+            let exists: bool = tx
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM buckets WHERE name = ?1)",
+                    [bucket],
+                    |r| r.get(0),
+                )
+                .map_err(sql("deleting an object"))?;
+            if !exists {
+                return Err(ObjectError::NoSuchBucket(bucket.to_string()));
+            }
+            let old: Option<String> = tx
+                .query_row(
+                    "DELETE FROM objects WHERE bucket = ?1 AND key = ?2 RETURNING file",
+                    params![bucket, key],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(sql("deleting an object"))?;
+            tx.commit().map_err(sql("deleting an object"))?;
+            old
+        };
+        if let Some(file) = &old {
+            let _ = std::fs::remove_file(self.data.join(file));
+        }
+        Ok(old.is_some())
+    }
+
+    /// One page of a bucket's keys in byte order, keys sharing the part of their name up to
+    /// the delimiter (after the prefix) rolled up into one [`ListEntry::Prefix`].
+    pub fn list(&self, bucket: &str, q: &ListQuery<'_>) -> Result<Listing, ObjectError> {
+        if self.bucket(bucket)?.is_none() {
+            return Err(ObjectError::NoSuchBucket(bucket.to_string()));
+        }
+        let after = q.after.unwrap_or("");
+        // Start at whichever is later: the prefix or just after the marker.
+        let start = if after >= q.prefix { after } else { q.prefix };
+        let db = self.db();
+        let mut stmt = db
+            .prepare(
+                "SELECT key, size, etag, last_modified, attributes, file
+                 FROM objects WHERE bucket = ?1 AND key >= ?2 ORDER BY key",
+            )
+            .map_err(sql("listing objects"))?;
+        let mut rows = stmt
+            .query(params![bucket, start])
+            .map_err(sql("listing objects"))?;
+        let mut entries = Vec::new();
+        let mut next_after = None;
+        while let Some(row) = rows.next().map_err(sql("listing objects"))? {
+            let parts = row_parts(row).map_err(sql("listing objects"))?;
+            let key = &parts.0;
+            if !key.starts_with(q.prefix) {
+                break;
+            }
+            if q.after.is_some() && key.as_str() <= after {
+                continue;
+            }
+            let rolled = q.delimiter.filter(|d| !d.is_empty()).and_then(|d| {
+                key[q.prefix.len()..]
+                    .find(d)
+                    .map(|i| key[..q.prefix.len() + i + d.len()].to_string())
+            });
+            if let Some(p) = &rolled {
+                // A prefix returned on this page, or ending the last one, is never repeated.
+                if p.as_str() == after
+                    || matches!(entries.last(), Some(ListEntry::Prefix(last)) if last == p)
+                {
+                    continue;
+                }
+            }
+            if entries.len() == q.max_keys {
+                next_after = entries.last().map(|e| match e {
+                    ListEntry::Object(o) => o.key.clone(),
+                    ListEntry::Prefix(p) => p.clone(),
+                });
+                break;
+            }
+            match rolled {
+                Some(p) => entries.push(ListEntry::Prefix(p)),
+                None => entries.push(ListEntry::Object(Box::new(record(parts)?))),
+            }
+        }
+        Ok(Listing {
+            entries,
+            next_after,
+        })
+    }
+}
+
+type RowParts = (String, i64, String, i64, String, String);
+
+fn row_parts(r: &rusqlite::Row<'_>) -> rusqlite::Result<RowParts> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
+}
+
+fn record(
+    (key, size, etag, last_modified, attributes, file): RowParts,
+) -> Result<ObjectRecord, ObjectError> {
+    let attributes = serde_json::from_str(&attributes).map_err(|source| ObjectError::Decode {
+        key: key.clone(),
+        source,
+    })?;
+    Ok(ObjectRecord {
+        key,
+        size: size as u64,
+        etag,
+        last_modified,
+        attributes,
+        file,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put(store: &ObjectStore, bucket: &str, key: &str, body: &[u8]) -> ObjectRecord {
+        let mut p = store.begin().unwrap();
+        p.write(body).unwrap();
+        store
+            .commit(p, bucket, key, ObjectAttributes::default(), 1)
+            .unwrap()
+    }
+
+    fn files(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir.join("data"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_write_is_aside_until_committed_and_replaces_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ObjectStore::open(dir.path()).unwrap();
+        store.create_bucket("b", 0).unwrap();
+        put(&store, "b", "k", b"old");
+        let mut p = store.begin().unwrap();
+        p.write(b"new bytes").unwrap();
+        // Not visible before the commit: readers still get the old object.
+        let (rec, _) = store.open_object("b", "k").unwrap().unwrap();
+        assert_eq!(rec.size, 3);
+        assert!(files(dir.path()).iter().any(|f| f.starts_with(".tmp-")));
+        let rec = store
+            .commit(p, "b", "k", ObjectAttributes::default(), 2)
+            .unwrap();
+        assert_eq!(rec.etag, hex::encode(Md5::digest(b"new bytes")));
+        let (rec, mut f) = store.open_object("b", "k").unwrap().unwrap();
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut f, &mut s).unwrap();
+        assert_eq!((rec.size, s.as_str()), (9, "new bytes"));
+        // The old file is gone and no temp file is left: one data file for one key.
+        assert_eq!(files(dir.path()).len(), 1);
+    }
+
+    #[test]
+    fn an_abandoned_write_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ObjectStore::open(dir.path()).unwrap();
+        store.create_bucket("b", 0).unwrap();
+        let mut p = store.begin().unwrap();
+        p.write(b"x").unwrap();
+        drop(p);
+        assert!(files(dir.path()).is_empty());
+        let p = store.begin().unwrap();
+        let err = store.commit(p, "nope", "k", ObjectAttributes::default(), 1);
+        assert!(matches!(err, Err(ObjectError::NoSuchBucket(_))));
+        assert!(files(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn reopening_removes_what_a_crash_left() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = ObjectStore::open(dir.path()).unwrap();
+            store.create_bucket("b", 0).unwrap();
+            put(&store, "b", "k", b"kept");
+        }
+        // A temp file mid-write and a renamed file whose row was never committed.
+        std::fs::write(dir.path().join("data/.tmp-abc"), b"partial").unwrap();
+        std::fs::write(dir.path().join("data/deadbeef"), b"uncommitted").unwrap();
+        let store = ObjectStore::open(dir.path()).unwrap();
+        assert_eq!(files(dir.path()).len(), 1);
+        assert_eq!(store.head("b", "k").unwrap().unwrap().size, 4);
+    }
+
+    #[test]
+    fn buckets_refuse_duplicates_and_deleting_when_not_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ObjectStore::open(dir.path()).unwrap();
+        store.create_bucket("b", 0).unwrap();
+        assert!(matches!(
+            store.create_bucket("b", 0),
+            Err(ObjectError::BucketExists(_))
+        ));
+        put(&store, "b", "k", b"x");
+        assert!(matches!(
+            store.delete_bucket("b"),
+            Err(ObjectError::BucketNotEmpty(_))
+        ));
+        assert!(store.delete("b", "k").unwrap());
+        assert!(!store.delete("b", "k").unwrap());
+        store.delete_bucket("b").unwrap();
+        assert!(matches!(
+            store.delete_bucket("b"),
+            Err(ObjectError::NoSuchBucket(_))
+        ));
+    }
+
+    fn names(l: &Listing) -> Vec<String> {
+        l.entries
+            .iter()
+            .map(|e| match e {
+                ListEntry::Object(o) => o.key.clone(),
+                ListEntry::Prefix(p) => format!("{p}*"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn listing_rolls_up_prefixes_and_pages_without_repeating_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ObjectStore::open(dir.path()).unwrap();
+        store.create_bucket("b", 0).unwrap();
+        for k in ["a.txt", "dir/1", "dir/2", "dir/sub/3", "e.txt", "z/9"] {
+            put(&store, "b", k, b"x");
+        }
+        let all = ListQuery {
+            delimiter: Some("/"),
+            max_keys: 1000,
+            ..ListQuery::default()
+        };
+        let page = store.list("b", &all).unwrap();
+        assert_eq!(names(&page), ["a.txt", "dir/*", "e.txt", "z/*"]);
+        assert_eq!(page.next_after, None);
+
+        // Two at a time: the rolled-up prefix ends a page and is not repeated on the next.
+        let mut after: Option<String> = None;
+        let mut seen = Vec::new();
+        loop {
+            let q = ListQuery {
+                max_keys: 2,
+                after: after.as_deref(),
+                ..all.clone()
+            };
+            let page = store.list("b", &q).unwrap();
+            seen.extend(names(&page));
+            match page.next_after {
+                Some(a) => after = Some(a),
+                None => break,
+            }
+        }
+        assert_eq!(seen, ["a.txt", "dir/*", "e.txt", "z/*"]);
+
+        let q = ListQuery {
+            prefix: "dir/",
+            ..all.clone()
+        };
+        assert_eq!(
+            names(&store.list("b", &q).unwrap()),
+            ["dir/1", "dir/2", "dir/sub/*"]
+        );
+        let q = ListQuery {
+            prefix: "dir/",
+            after: Some("dir/1"),
+            max_keys: 1000,
+            delimiter: None,
+        };
+        assert_eq!(names(&store.list("b", &q).unwrap()), ["dir/2", "dir/sub/3"]);
+        let q = ListQuery {
+            max_keys: 0,
+            ..all.clone()
+        };
+        let page = store.list("b", &q).unwrap();
+        assert!(page.entries.is_empty());
+    }
+}

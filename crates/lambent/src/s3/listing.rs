@@ -1,0 +1,108 @@
+//! ListObjectsV2: prefix, delimiter, max-keys, continuation tokens, start-after and
+//! `encoding-type=url`.
+
+use super::{blocking, timestamp};
+use base64::Engine;
+use lambent_store::objects::{ListEntry, ListQuery, ObjectStore};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use s3s::dto::*;
+use s3s::{s3_error, S3Response, S3Result};
+use std::sync::Arc;
+
+/// AWS's default and largest page.
+const MAX_KEYS: i32 = 1000;
+
+/// What `encoding-type=url` leaves as is: unreserved characters and `/`.
+const KEEP: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/');
+
+pub async fn list_v2(
+    store: &Arc<ObjectStore>,
+    input: ListObjectsV2Input,
+) -> S3Result<S3Response<ListObjectsV2Output>> {
+    let max_keys = input.max_keys.unwrap_or(MAX_KEYS).clamp(0, MAX_KEYS);
+    // The token (opaque to clients) is the last key or prefix returned; it wins over
+    // StartAfter.
+    let after = match &input.continuation_token {
+        Some(token) => Some(
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(token)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| {
+                    s3_error!(
+                        InvalidArgument,
+                        "The continuation token provided is incorrect"
+                    )
+                })?,
+        ),
+        None => input.start_after.clone(),
+    };
+    let prefix = input.prefix.clone().unwrap_or_default();
+    let delimiter = input.delimiter.clone();
+    let bucket = input.bucket.clone();
+    let page = blocking(store, move |s| {
+        s.list(
+            &bucket,
+            &ListQuery {
+                prefix: &prefix,
+                delimiter: delimiter.as_deref(),
+                after: after.as_deref(),
+                max_keys: max_keys as usize,
+            },
+        )
+    })
+    .await?;
+    let url = input
+        .encoding_type
+        .as_ref()
+        .is_some_and(|e| e.as_str() == EncodingType::URL);
+    let encode = |s: String| {
+        if url {
+            utf8_percent_encode(&s, KEEP).to_string()
+        } else {
+            s
+        }
+    };
+    let key_count = page.entries.len() as i32;
+    let mut contents = Vec::new();
+    let mut prefixes = Vec::new();
+    for entry in page.entries {
+        match entry {
+            ListEntry::Object(o) => contents.push(Object {
+                size: Some(o.size as i64),
+                last_modified: Some(timestamp(o.last_modified)),
+                e_tag: Some(ETag::Strong(o.etag.clone())),
+                key: Some(encode(o.key.clone())),
+                storage_class: Some(ObjectStorageClass::from_static(
+                    ObjectStorageClass::STANDARD,
+                )),
+                ..Object::default()
+            }),
+            ListEntry::Prefix(p) => prefixes.push(CommonPrefix {
+                prefix: Some(encode(p)),
+            }),
+        }
+    }
+    Ok(S3Response::new(ListObjectsV2Output {
+        name: Some(input.bucket),
+        prefix: Some(encode(input.prefix.unwrap_or_default())),
+        delimiter: input.delimiter.map(encode),
+        start_after: input.start_after.map(encode),
+        max_keys: Some(max_keys),
+        key_count: Some(key_count),
+        is_truncated: Some(page.next_after.is_some()),
+        next_continuation_token: page
+            .next_after
+            .map(|a| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(a)),
+        continuation_token: input.continuation_token,
+        contents: (!contents.is_empty()).then_some(contents),
+        common_prefixes: (!prefixes.is_empty()).then_some(prefixes),
+        encoding_type: input.encoding_type,
+        ..ListObjectsV2Output::default()
+    }))
+}

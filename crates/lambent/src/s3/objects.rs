@@ -1,0 +1,348 @@
+//! PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects.
+
+use super::{blocking, now_millis, timestamp};
+use base64::Engine;
+use bytes::Bytes;
+use futures::{SinkExt, StreamExt};
+use lambent_store::objects::{ObjectAttributes, ObjectRecord, ObjectStore, PendingObject};
+use s3s::dto::*;
+use s3s::{s3_error, S3Error, S3ErrorCode, S3Response, S3Result};
+use std::sync::Arc;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+
+/// Bytes gathered before one write to the temp file.
+const WRITE_BATCH: usize = 1024 * 1024;
+/// Bytes per chunk of a GetObject body.
+const READ_CHUNK: usize = 64 * 1024;
+
+pub async fn put(
+    store: &Arc<ObjectStore>,
+    input: PutObjectInput,
+) -> S3Result<S3Response<PutObjectOutput>> {
+    let expected_md5 = match &input.content_md5 {
+        Some(b64) => match base64::engine::general_purpose::STANDARD.decode(b64) {
+            Ok(d) if d.len() == 16 => Some(hex::encode(d)),
+            _ => {
+                return Err(s3_error!(
+                    InvalidDigest,
+                    "The Content-MD5 you specified was invalid."
+                ))
+            }
+        },
+        None => None,
+    };
+    let mut pending = blocking(store, |s| s.begin()).await?;
+    if let Some(mut body) = input.body {
+        let mut batch = Vec::with_capacity(WRITE_BATCH);
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk
+                .map_err(|e| S3Error::with_message(S3ErrorCode::IncompleteBody, e.to_string()))?;
+            batch.extend_from_slice(&chunk);
+            if batch.len() >= WRITE_BATCH {
+                (pending, batch) = write(pending, batch).await?;
+            }
+        }
+        if !batch.is_empty() {
+            (pending, _) = write(pending, batch).await?;
+        }
+    }
+    if let Some(declared) = input.content_length {
+        if declared as u64 != pending.size() {
+            return Err(s3_error!(
+                IncompleteBody,
+                "You did not provide the number of bytes specified by the Content-Length HTTP header."
+            ));
+        }
+    }
+    if let Some(expected) = expected_md5 {
+        if expected != pending.md5_hex() {
+            return Err(s3_error!(
+                BadDigest,
+                "The Content-MD5 you specified did not match what we received."
+            ));
+        }
+    }
+    let attributes = ObjectAttributes {
+        content_type: input.content_type,
+        content_encoding: input.content_encoding.and_then(|e| {
+            // aws-chunked is the transfer framing s3s removed, not the object's encoding.
+            let rest: Vec<&str> = e
+                .split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("aws-chunked"))
+                .collect();
+            (!rest.is_empty()).then(|| rest.join(","))
+        }),
+        content_disposition: input.content_disposition,
+        content_language: input.content_language,
+        cache_control: input.cache_control,
+        metadata: input
+            .metadata
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .collect(),
+    };
+    let (bucket, key) = (input.bucket, input.key);
+    let record = blocking(store, move |s| {
+        s.commit(pending, &bucket, &key, attributes, now_millis())
+    })
+    .await?;
+    Ok(S3Response::new(PutObjectOutput {
+        e_tag: Some(ETag::Strong(record.etag)),
+        ..PutObjectOutput::default()
+    }))
+}
+
+async fn write(mut pending: PendingObject, batch: Vec<u8>) -> S3Result<(PendingObject, Vec<u8>)> {
+    let (pending, mut batch) = tokio::task::spawn_blocking(move || {
+        let r = pending.write(&batch);
+        r.map(|()| (pending, batch))
+    })
+    .await
+    .map_err(|e| S3Error::with_message(S3ErrorCode::InternalError, e.to_string()))?
+    .map_err(super::error)?;
+    batch.clear();
+    Ok((pending, batch))
+}
+
+/// The conditional headers of a read, as RFC 7232 orders them.
+struct Conditions {
+    if_match: Option<ETagCondition>,
+    if_none_match: Option<ETagCondition>,
+    if_modified_since: Option<Timestamp>,
+    if_unmodified_since: Option<Timestamp>,
+}
+
+fn etag_matches(condition: &ETagCondition, etag: &str) -> bool {
+    match condition {
+        ETagCondition::Any => true,
+        ETagCondition::ETag(e) => e.value() == etag,
+    }
+}
+
+fn seconds(t: &Timestamp) -> i64 {
+    time::OffsetDateTime::from(t.clone()).unix_timestamp()
+}
+
+impl Conditions {
+    fn check(&self, rec: &ObjectRecord) -> S3Result<()> {
+        let modified = rec.last_modified.div_euclid(1000);
+        if let Some(c) = &self.if_match {
+            if !etag_matches(c, &rec.etag) {
+                return Err(precondition_failed());
+            }
+        } else if let Some(t) = &self.if_unmodified_since {
+            if modified > seconds(t) {
+                return Err(precondition_failed());
+            }
+        }
+        if let Some(c) = &self.if_none_match {
+            if etag_matches(c, &rec.etag) {
+                return Err(not_modified());
+            }
+        } else if let Some(t) = &self.if_modified_since {
+            if modified <= seconds(t) {
+                return Err(not_modified());
+            }
+        }
+        Ok(())
+    }
+}
+
+fn precondition_failed() -> S3Error {
+    s3_error!(
+        PreconditionFailed,
+        "At least one of the pre-conditions you specified did not hold"
+    )
+}
+
+fn not_modified() -> S3Error {
+    S3Error::new(S3ErrorCode::NotModified)
+}
+
+fn no_such_key() -> S3Error {
+    s3_error!(NoSuchKey, "The specified key does not exist.")
+}
+
+pub async fn get(
+    store: &Arc<ObjectStore>,
+    input: GetObjectInput,
+) -> S3Result<S3Response<GetObjectOutput>> {
+    let (bucket, key) = (input.bucket.clone(), input.key.clone());
+    let opened = blocking(store, move |s| {
+        if s.bucket(&bucket)?.is_none() {
+            return Err(lambent_store::objects::ObjectError::NoSuchBucket(bucket));
+        }
+        s.open_object(&bucket, &key)
+    })
+    .await?;
+    let Some((rec, file)) = opened else {
+        return Err(no_such_key());
+    };
+    Conditions {
+        if_match: input.if_match,
+        if_none_match: input.if_none_match,
+        if_modified_since: input.if_modified_since,
+        if_unmodified_since: input.if_unmodified_since,
+    }
+    .check(&rec)?;
+    let (start, len, content_range) = match &input.range {
+        None => (0, rec.size, None),
+        Some(range) => {
+            let r = range.check(rec.size)?;
+            let range_header = format!("bytes {}-{}/{}", r.start, r.end - 1, rec.size);
+            (r.start, r.end - r.start, Some(range_header))
+        }
+    };
+    let (tx, rx) = futures::channel::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    tokio::spawn(stream_file(tokio::fs::File::from_std(file), start, len, tx));
+    let attrs = rec.attributes;
+    Ok(S3Response::new(GetObjectOutput {
+        body: Some(StreamingBlob::wrap(rx)),
+        accept_ranges: Some("bytes".into()),
+        content_length: Some(len as i64),
+        content_range,
+        e_tag: Some(ETag::Strong(rec.etag)),
+        last_modified: Some(timestamp(rec.last_modified)),
+        metadata: (!attrs.metadata.is_empty()).then(|| attrs.metadata.into_iter().collect()),
+        content_type: input.response_content_type.or(attrs.content_type),
+        content_encoding: input.response_content_encoding.or(attrs.content_encoding),
+        content_disposition: input
+            .response_content_disposition
+            .or(attrs.content_disposition),
+        content_language: input.response_content_language.or(attrs.content_language),
+        cache_control: input.response_cache_control.or(attrs.cache_control),
+        ..GetObjectOutput::default()
+    }))
+}
+
+/// Sends `len` bytes of `file` from `start`, a chunk at a time; stops if the client left.
+async fn stream_file(
+    mut file: tokio::fs::File,
+    start: u64,
+    len: u64,
+    mut tx: futures::channel::mpsc::Sender<Result<Bytes, std::io::Error>>,
+) {
+    if let Err(e) = file.seek(std::io::SeekFrom::Start(start)).await {
+        let _ = tx.send(Err(e)).await;
+        return;
+    }
+    let mut left = len;
+    while left > 0 {
+        let mut buf = vec![0; READ_CHUNK.min(left as usize)];
+        match file.read(&mut buf).await {
+            Ok(0) => {
+                let _ = tx.send(Err(std::io::ErrorKind::UnexpectedEof.into())).await;
+                return;
+            }
+            Ok(n) => {
+                buf.truncate(n);
+                left -= n as u64;
+                if tx.send(Ok(Bytes::from(buf))).await.is_err() {
+                    return;
+                }
+            }
+            Err(e) => {
+                let _ = tx.send(Err(e)).await;
+                return;
+            }
+        }
+    }
+}
+
+pub async fn head(
+    store: &Arc<ObjectStore>,
+    input: HeadObjectInput,
+) -> S3Result<S3Response<HeadObjectOutput>> {
+    let (bucket, key) = (input.bucket.clone(), input.key.clone());
+    let rec = blocking(store, move |s| {
+        if s.bucket(&bucket)?.is_none() {
+            return Err(lambent_store::objects::ObjectError::NoSuchBucket(bucket));
+        }
+        s.head(&bucket, &key)
+    })
+    .await?
+    .ok_or_else(no_such_key)?;
+    Conditions {
+        if_match: input.if_match,
+        if_none_match: input.if_none_match,
+        if_modified_since: input.if_modified_since,
+        if_unmodified_since: input.if_unmodified_since,
+    }
+    .check(&rec)?;
+    let (len, content_range) = match &input.range {
+        None => (rec.size, None),
+        Some(range) => {
+            let r = range.check(rec.size)?;
+            let range_header = format!("bytes {}-{}/{}", r.start, r.end - 1, rec.size);
+            (r.end - r.start, Some(range_header))
+        }
+    };
+    let attrs = rec.attributes;
+    Ok(S3Response::new(HeadObjectOutput {
+        accept_ranges: Some("bytes".into()),
+        content_length: Some(len as i64),
+        content_range,
+        e_tag: Some(ETag::Strong(rec.etag)),
+        last_modified: Some(timestamp(rec.last_modified)),
+        metadata: (!attrs.metadata.is_empty()).then(|| attrs.metadata.into_iter().collect()),
+        content_type: attrs.content_type,
+        content_encoding: attrs.content_encoding,
+        content_disposition: attrs.content_disposition,
+        content_language: attrs.content_language,
+        cache_control: attrs.cache_control,
+        ..HeadObjectOutput::default()
+    }))
+}
+
+pub async fn delete(
+    store: &Arc<ObjectStore>,
+    input: DeleteObjectInput,
+) -> S3Result<S3Response<DeleteObjectOutput>> {
+    blocking(store, move |s| s.delete(&input.bucket, &input.key)).await?;
+    Ok(S3Response::new(DeleteObjectOutput::default()))
+}
+
+pub async fn delete_many(
+    store: &Arc<ObjectStore>,
+    input: DeleteObjectsInput,
+) -> S3Result<S3Response<DeleteObjectsOutput>> {
+    let quiet = input.delete.quiet.unwrap_or(false);
+    let bucket = input.bucket;
+    let keys: Vec<String> = input.delete.objects.into_iter().map(|o| o.key).collect();
+    let results = blocking(store, move |s| {
+        let mut results = Vec::with_capacity(keys.len());
+        for key in keys {
+            let r = s.delete(&bucket, &key);
+            if let Err(lambent_store::objects::ObjectError::NoSuchBucket(b)) = r {
+                return Err(lambent_store::objects::ObjectError::NoSuchBucket(b));
+            }
+            results.push((key, r.map_err(|e| e.to_string())));
+        }
+        Ok(results)
+    })
+    .await?;
+    let mut deleted = Vec::new();
+    let mut errors = Vec::new();
+    for (key, r) in results {
+        match r {
+            Ok(_) if quiet => {}
+            Ok(_) => deleted.push(DeletedObject {
+                key: Some(key),
+                ..DeletedObject::default()
+            }),
+            Err(message) => errors.push(Error {
+                code: Some("InternalError".into()),
+                key: Some(key),
+                message: Some(message),
+                ..Error::default()
+            }),
+        }
+    }
+    Ok(S3Response::new(DeleteObjectsOutput {
+        deleted: Some(deleted),
+        errors: (!errors.is_empty()).then_some(errors),
+        ..DeleteObjectsOutput::default()
+    }))
+}
