@@ -1,6 +1,8 @@
 """The S3 API end to end with boto3 and the aws CLI: buckets, objects (streamed aws-chunked
-uploads, ranges, conditional reads, metadata, MD5 ETags), DeleteObjects, ListObjectsV2 paging
-with a delimiter, presigned URLs, and SigV4 failures; and boto3 inside a function.
+uploads, ranges, conditional reads, metadata, MD5 ETags), CopyObject, multipart uploads (the
+CLI's and boto3's low-level calls, AWS's errors and multipart ETag), DeleteObjects,
+ListObjectsV2 and ListObjects paging with a delimiter, presigned GET and PUT URLs, and SigV4
+failures; and boto3 inside a function.
 
 Traps and error codes: /work/shared/spec/s3-notes.md.
 """
@@ -9,6 +11,7 @@ import hashlib
 import json
 import os
 import subprocess
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -206,20 +209,11 @@ def test_list_objects_v2_paging_with_delimiter(s3, bucket):
 
 
 def test_cli_streamed_upload_of_20_mb(server, s3, bucket, tmp_path):
+    # Over the CLI's 8 MB threshold: a multipart upload of 8 MB parts.
     data = os.urandom(20 * 1024 * 1024)
     src = tmp_path / "big.bin"
     src.write_bytes(data)
-    # Multipart is a later milestone: raise the CLI's threshold (8 MB) so the upload is one
-    # streamed (aws-chunked) PutObject.
-    config = tmp_path / "aws-config"
-    config.write_text("[default]\ns3 =\n  multipart_threshold = 64MB\n")
-    env = server.aws_env()
-    env["AWS_CONFIG_FILE"] = str(config)
-    out = subprocess.run(
-        ["aws", "s3", "cp", str(src), f"s3://{bucket}/big.bin"],
-        env=env, capture_output=True, timeout=120,
-    )
-    assert out.returncode == 0, out.stderr.decode()
+    server.aws("s3", "cp", str(src), f"s3://{bucket}/big.bin")
     head = s3.head_object(Bucket=bucket, Key="big.bin")
     assert head["ContentLength"] == len(data)
     dst = tmp_path / "back.bin"
@@ -228,6 +222,31 @@ def test_cli_streamed_upload_of_20_mb(server, s3, bucket, tmp_path):
     out = server.aws("s3api", "list-objects-v2", "--bucket", bucket)
     listed = json.loads(out.stdout)["Contents"]
     assert [o["Key"] for o in listed] == ["big.bin"]
+
+
+def test_cli_multipart_upload_of_200_mb(server, s3, bucket, tmp_path):
+    src = tmp_path / "huge.bin"
+    digest = hashlib.sha256()
+    chunk = os.urandom(1024 * 1024)
+    with open(src, "wb") as f:
+        for i in range(200):
+            # Each megabyte differs, cheaply: a counter before random bytes.
+            block = i.to_bytes(4, "big") + chunk[4:]
+            digest.update(block)
+            f.write(block)
+    server.aws("s3", "cp", str(src), f"s3://{bucket}/huge.bin")
+    head = s3.head_object(Bucket=bucket, Key="huge.bin")
+    assert head["ContentLength"] == 200 * 1024 * 1024
+    # The CLI's 8 MB parts: 25 of them.
+    assert head["ETag"].endswith('-25"'), head["ETag"]
+    dst = tmp_path / "huge-back.bin"
+    server.aws("s3", "cp", f"s3://{bucket}/huge.bin", str(dst))
+    back = hashlib.sha256()
+    with open(dst, "rb") as f:
+        while block := f.read(1024 * 1024):
+            back.update(block)
+    assert back.digest() == digest.digest()
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
 
 
 def test_cli_small_copy_and_ls(server, bucket, tmp_path):
@@ -299,3 +318,226 @@ def test_function_writes_with_its_own_credentials(server, s3, bucket, function, 
     assert body == {"ok": True}
     got = s3.get_object(Bucket=bucket, Key="from-function.txt")
     assert got["Body"].read() == b"written by a function"
+
+
+def test_copy_object_in_and_across_buckets(s3, bucket):
+    s3.put_object(
+        Bucket=bucket, Key="src", Body=b"copied bytes", ContentType="text/plain", Metadata={"a": "1"}
+    )
+    etag = '"' + hashlib.md5(b"copied bytes").hexdigest() + '"'
+    r = s3.copy_object(Bucket=bucket, Key="dst", CopySource={"Bucket": bucket, "Key": "src"})
+    assert r["CopyObjectResult"]["ETag"] == etag
+    got = s3.get_object(Bucket=bucket, Key="dst")
+    assert got["Body"].read() == b"copied bytes"
+    # COPY (the default) keeps the source's metadata and ignores the request's.
+    assert got["ContentType"] == "text/plain"
+    assert got["Metadata"] == {"a": "1"}
+    s3.copy_object(
+        Bucket=bucket, Key="dst2", CopySource=f"{bucket}/src", Metadata={"b": "2"}
+    )
+    assert s3.head_object(Bucket=bucket, Key="dst2")["Metadata"] == {"a": "1"}
+    s3.copy_object(
+        Bucket=bucket,
+        Key="dst3",
+        CopySource={"Bucket": bucket, "Key": "src"},
+        MetadataDirective="REPLACE",
+        Metadata={"b": "2"},
+        ContentType="application/x-new",
+    )
+    head = s3.head_object(Bucket=bucket, Key="dst3")
+    assert head["Metadata"] == {"b": "2"}
+    assert head["ContentType"] == "application/x-new"
+    # Onto itself: refused with COPY, allowed with REPLACE.
+    with pytest.raises(ClientError) as e:
+        s3.copy_object(Bucket=bucket, Key="src", CopySource={"Bucket": bucket, "Key": "src"})
+    assert error_code(e) == "InvalidRequest"
+    s3.copy_object(
+        Bucket=bucket,
+        Key="src",
+        CopySource={"Bucket": bucket, "Key": "src"},
+        MetadataDirective="REPLACE",
+        Metadata={"c": "3"},
+    )
+    assert s3.head_object(Bucket=bucket, Key="src")["Metadata"] == {"c": "3"}
+    # Across buckets, with a key that needs encoding.
+    other = f"lambent-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=other)
+    try:
+        s3.put_object(Bucket=bucket, Key="a b+c", Body=b"odd key")
+        s3.copy_object(Bucket=other, Key="x", CopySource={"Bucket": bucket, "Key": "a b+c"})
+        assert s3.get_object(Bucket=other, Key="x")["Body"].read() == b"odd key"
+    finally:
+        s3.delete_object(Bucket=other, Key="x")
+        s3.delete_bucket(Bucket=other)
+    with pytest.raises(ClientError) as e:
+        s3.copy_object(Bucket=bucket, Key="d", CopySource={"Bucket": bucket, "Key": "missing"})
+    assert error_code(e) == "NoSuchKey"
+
+
+def test_copy_source_conditions(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="src", Body=b"abc")
+    etag = s3.head_object(Bucket=bucket, Key="src")["ETag"]
+    source = {"Bucket": bucket, "Key": "src"}
+    s3.copy_object(Bucket=bucket, Key="ok", CopySource=source, CopySourceIfMatch=etag)
+    with pytest.raises(ClientError) as e:
+        s3.copy_object(Bucket=bucket, Key="no", CopySource=source, CopySourceIfMatch='"0123"')
+    assert error_code(e) == "PreconditionFailed"
+    assert status(e) == 412
+    with pytest.raises(ClientError) as e:
+        s3.copy_object(Bucket=bucket, Key="no", CopySource=source, CopySourceIfNoneMatch=etag)
+    assert status(e) == 412
+    assert "Contents" in s3.list_objects_v2(Bucket=bucket, Prefix="ok")
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix="no")
+
+
+MIB = 1024 * 1024
+
+
+def multipart_etag(parts):
+    joined = b"".join(hashlib.md5(p).digest() for p in parts)
+    return f'"{hashlib.md5(joined).hexdigest()}-{len(parts)}"'
+
+
+def test_multipart_low_level(s3, bucket):
+    up = s3.create_multipart_upload(Bucket=bucket, Key="mp", ContentType="application/x-mp")
+    uid = up["UploadId"]
+    one, two = os.urandom(5 * MIB), b"the last part may be small"
+    e1 = s3.upload_part(Bucket=bucket, Key="mp", UploadId=uid, PartNumber=1, Body=one)["ETag"]
+    e2 = s3.upload_part(Bucket=bucket, Key="mp", UploadId=uid, PartNumber=2, Body=two)["ETag"]
+    assert e1 == '"' + hashlib.md5(one).hexdigest() + '"'
+    listed = s3.list_parts(Bucket=bucket, Key="mp", UploadId=uid)["Parts"]
+    assert [(p["PartNumber"], p["ETag"], p["Size"]) for p in listed] == [
+        (1, e1, len(one)),
+        (2, e2, len(two)),
+    ]
+    uploads = s3.list_multipart_uploads(Bucket=bucket)["Uploads"]
+    assert [(u["Key"], u["UploadId"]) for u in uploads] == [("mp", uid)]
+    with pytest.raises(ClientError) as e:
+        s3.complete_multipart_upload(
+            Bucket=bucket, Key="mp", UploadId=uid,
+            MultipartUpload={"Parts": [{"PartNumber": 2, "ETag": e2}, {"PartNumber": 1, "ETag": e1}]},
+        )
+    assert error_code(e) == "InvalidPartOrder"
+    with pytest.raises(ClientError) as e:
+        s3.complete_multipart_upload(
+            Bucket=bucket, Key="mp", UploadId=uid,
+            MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e2}, {"PartNumber": 2, "ETag": e2}]},
+        )
+    assert error_code(e) == "InvalidPart"
+    r = s3.complete_multipart_upload(
+        Bucket=bucket, Key="mp", UploadId=uid,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]},
+    )
+    assert r["ETag"] == multipart_etag([one, two])
+    got = s3.get_object(Bucket=bucket, Key="mp")
+    assert got["Body"].read() == one + two
+    assert got["ETag"] == multipart_etag([one, two])
+    assert got["ContentType"] == "application/x-mp"
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+    with pytest.raises(ClientError) as e:
+        s3.list_parts(Bucket=bucket, Key="mp", UploadId=uid)
+    assert error_code(e) == "NoSuchUpload"
+
+
+def test_multipart_errors_and_abort(s3, bucket):
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="small")["UploadId"]
+    e1 = s3.upload_part(Bucket=bucket, Key="small", UploadId=uid, PartNumber=1, Body=b"tiny")["ETag"]
+    e2 = s3.upload_part(Bucket=bucket, Key="small", UploadId=uid, PartNumber=2, Body=b"end")["ETag"]
+    with pytest.raises(ClientError) as e:
+        s3.complete_multipart_upload(
+            Bucket=bucket, Key="small", UploadId=uid,
+            MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]},
+        )
+    assert error_code(e) == "EntityTooSmall"
+    with pytest.raises(ClientError) as e:
+        s3.upload_part(Bucket=bucket, Key="small", UploadId=uid, PartNumber=10001, Body=b"x")
+    assert error_code(e) == "InvalidArgument"
+    s3.abort_multipart_upload(Bucket=bucket, Key="small", UploadId=uid)
+    with pytest.raises(ClientError) as e:
+        s3.upload_part(Bucket=bucket, Key="small", UploadId=uid, PartNumber=3, Body=b"x")
+    assert error_code(e) == "NoSuchUpload"
+    with pytest.raises(ClientError) as e:
+        s3.abort_multipart_upload(Bucket=bucket, Key="small", UploadId=uid)
+    assert error_code(e) == "NoSuchUpload"
+    assert status(e) == 404
+    with pytest.raises(ClientError) as e:
+        s3.complete_multipart_upload(
+            Bucket=bucket, Key="small", UploadId="no-such-upload",
+            MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e1}]},
+        )
+    assert error_code(e) == "NoSuchUpload"
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
+
+
+def test_upload_part_copy_with_a_range(s3, bucket):
+    src = os.urandom(6 * MIB)
+    s3.put_object(Bucket=bucket, Key="src", Body=src)
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="assembled")["UploadId"]
+    r = s3.upload_part_copy(
+        Bucket=bucket, Key="assembled", UploadId=uid, PartNumber=1,
+        CopySource={"Bucket": bucket, "Key": "src"}, CopySourceRange=f"bytes=0-{5 * MIB - 1}",
+    )
+    e1 = r["CopyPartResult"]["ETag"]
+    assert e1 == '"' + hashlib.md5(src[: 5 * MIB]).hexdigest() + '"'
+    r = s3.upload_part_copy(
+        Bucket=bucket, Key="assembled", UploadId=uid, PartNumber=2,
+        CopySource={"Bucket": bucket, "Key": "src"}, CopySourceRange="bytes=100-199",
+    )
+    e2 = r["CopyPartResult"]["ETag"]
+    with pytest.raises(ClientError) as e:
+        s3.upload_part_copy(
+            Bucket=bucket, Key="assembled", UploadId=uid, PartNumber=3,
+            CopySource={"Bucket": bucket, "Key": "src"}, CopySourceRange=f"bytes=0-{6 * MIB}",
+        )
+    assert error_code(e) == "InvalidRange"
+    r = s3.complete_multipart_upload(
+        Bucket=bucket, Key="assembled", UploadId=uid,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]},
+    )
+    assert r["ETag"] == multipart_etag([src[: 5 * MIB], src[100:200]])
+    assert s3.get_object(Bucket=bucket, Key="assembled")["Body"].read() == src[: 5 * MIB] + src[100:200]
+
+
+def test_list_objects_v1_paging_with_delimiter(s3, bucket):
+    for k in ["a.txt", "dir/1", "dir/2", "dir/sub/3", "e f+g.txt", "z/9"]:
+        s3.put_object(Bucket=bucket, Key=k, Body=b"x")
+    r = s3.list_objects(Bucket=bucket, Delimiter="/")
+    assert [o["Key"] for o in r["Contents"]] == ["a.txt", "e f+g.txt"]
+    assert [p["Prefix"] for p in r["CommonPrefixes"]] == ["dir/", "z/"]
+    assert r["IsTruncated"] is False
+    seen, marker, pages = [], "", 0
+    while True:
+        r = s3.list_objects(Bucket=bucket, Delimiter="/", MaxKeys=1, Marker=marker)
+        pages += 1
+        seen += [o["Key"] for o in r.get("Contents", [])]
+        seen += [p["Prefix"] for p in r.get("CommonPrefixes", [])]
+        if not r["IsTruncated"]:
+            break
+        marker = r["NextMarker"]
+    assert seen == ["a.txt", "dir/", "e f+g.txt", "z/"]
+    assert pages == 4
+    # Without a delimiter there is no NextMarker: clients resume after the last key.
+    r = s3.list_objects(Bucket=bucket, MaxKeys=2)
+    assert [o["Key"] for o in r["Contents"]] == ["a.txt", "dir/1"]
+    assert r["IsTruncated"] is True and "NextMarker" not in r
+    r = s3.list_objects(Bucket=bucket, Prefix="dir/", Marker="dir/1")
+    assert [o["Key"] for o in r["Contents"]] == ["dir/2", "dir/sub/3"]
+    out = s3.list_objects(Bucket=bucket, Prefix="e ")
+    assert [o["Key"] for o in out["Contents"]] == ["e f+g.txt"]
+
+
+def test_presigned_put_and_expiry(s3, bucket):
+    url = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "pp"}, ExpiresIn=60)
+    assert "X-Amz-Expires=60" in url
+    req = urllib.request.Request(url, data=b"put through a presigned url", method="PUT")
+    with urllib.request.urlopen(req, timeout=10) as r:
+        assert r.status == 200
+    assert s3.get_object(Bucket=bucket, Key="pp")["Body"].read() == b"put through a presigned url"
+    expired = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "late"}, ExpiresIn=1)
+    time.sleep(2.1)
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(urllib.request.Request(expired, data=b"x", method="PUT"), timeout=10)
+    assert e.value.code == 403
+    body = e.value.read()
+    assert b"AccessDenied" in body and b"Request has expired" in body
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix="late")

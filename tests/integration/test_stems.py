@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import time
+import urllib.request
 
 import pytest
 
@@ -35,11 +36,26 @@ def stem_uids(server, marker):
     return uids
 
 
+def stems_ready(server):
+    """`lambent_stems_ready` per runtime family, from `/_lambent/metrics`."""
+    with urllib.request.urlopen(server.endpoint + "/_lambent/metrics", timeout=10) as r:
+        text = r.read().decode()
+    ready = {}
+    for line in text.splitlines():
+        if line.startswith("lambent_stems_ready{"):
+            family = line.split('runtime="', 1)[1].split('"', 1)[0]
+            ready[family] = int(float(line.rsplit(" ", 1)[1]))
+    return ready
+
+
 def wait_for_stem(server, marker):
+    """The users of the stems running `marker`, once the pool has them (a stem's process
+    shows a moment before lambent files it as ready)."""
+    family = "python" if marker.endswith(".py") else "node" if marker.endswith(".js") else "provided"
     deadline = time.time() + 15
     while time.time() < deadline:
         uids = stem_uids(server, marker)
-        if uids:
+        if uids and stems_ready(server).get(family, 0) > 0:
             return uids
         time.sleep(0.05)
     raise AssertionError(f"no stem running {marker}")

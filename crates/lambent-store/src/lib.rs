@@ -8,6 +8,8 @@
 mod blobs;
 pub mod code;
 mod functions;
+mod listing;
+pub mod multipart;
 pub mod objects;
 pub mod queue;
 pub mod usage;

@@ -8,6 +8,8 @@
 //! commit. So concurrent writers to one key each write their own file and the last commit
 //! wins whole, and after `kill -9` a key names either its old or its new file. What a crash
 //! can leave (temp files, renamed files no row names) is removed by [`ObjectStore::open`].
+//! Multipart uploads (`crate::multipart`) share the database and the `data/` directory: their
+//! parts are written the same way, and a part row names its file as an object row does.
 //!
 //! Invariant: no HTTP and no XML; an object exists for readers exactly when its row is
 //! committed, and a row never names a file that was not synced first.
@@ -19,6 +21,8 @@ use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+
+pub use crate::listing::{ListEntry, ListQuery, Listing};
 
 /// Failures of the object store, each naming the step that failed.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +43,20 @@ pub enum ObjectError {
         key: String,
         source: serde_json::Error,
     },
+    #[error("the upload {0} does not exist")]
+    NoSuchUpload(String),
+    #[error("part {0} was not uploaded or its ETag differs")]
+    InvalidPart(u32),
+    #[error("the parts are not in ascending order")]
+    InvalidPartOrder,
+    #[error("part {number} is {size} bytes, under the 5 MiB minimum")]
+    EntityTooSmall {
+        number: u32,
+        size: u64,
+        etag: String,
+    },
+    #[error("no part was listed")]
+    NoParts,
     #[error("{step} {path}: {source}")]
     Io {
         step: &'static str,
@@ -47,12 +65,12 @@ pub enum ObjectError {
     },
 }
 
-fn io(step: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> ObjectError {
+pub(crate) fn io(step: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> ObjectError {
     let path = path.to_path_buf();
     move |source| ObjectError::Io { step, path, source }
 }
 
-fn sql(step: &'static str) -> impl FnOnce(rusqlite::Error) -> ObjectError {
+pub(crate) fn sql(step: &'static str) -> impl FnOnce(rusqlite::Error) -> ObjectError {
     move |source| ObjectError::Sql { step, source }
 }
 
@@ -97,6 +115,16 @@ pub struct PendingObject {
     name: String,
     size: u64,
     md5: Md5,
+    /// The ETag to record instead of the MD5 (a multipart object's `<md5>-N`).
+    pub(crate) etag: Option<String>,
+}
+
+/// A pending file made durable: synced and renamed to `data/<name>`, not yet named by a row.
+pub(crate) struct Settled {
+    pub(crate) name: String,
+    pub(crate) size: u64,
+    pub(crate) md5_hex: String,
+    pub(crate) etag: Option<String>,
 }
 
 impl PendingObject {
@@ -120,7 +148,37 @@ impl PendingObject {
     pub fn md5_hex(&self) -> String {
         hex::encode(self.md5.clone().finalize())
     }
+
+    /// Appends `len` bytes of `file` from `start`, a megabyte at a time (copies and
+    /// multipart completion never hold an object in memory).
+    pub fn copy_from(&mut self, file: &mut File, start: u64, len: u64) -> Result<(), ObjectError> {
+        use std::io::{Read, Seek};
+        let path = self.temp.clone();
+        file.seek(std::io::SeekFrom::Start(start))
+            .map_err(io("seeking the source of", &path))?;
+        let mut buf = vec![0; COPY_CHUNK];
+        let mut left = len;
+        while left > 0 {
+            let want = buf.len().min(left as usize);
+            let n = file
+                .read(&mut buf[..want])
+                .map_err(io("reading the source of", &path))?;
+            if n == 0 {
+                return Err(ObjectError::Io {
+                    step: "reading the source of",
+                    path,
+                    source: std::io::ErrorKind::UnexpectedEof.into(),
+                });
+            }
+            self.write(&buf[..n])?;
+            left -= n as u64;
+        }
+        Ok(())
+    }
 }
+
+/// Bytes per read when copying between files.
+const COPY_CHUNK: usize = 1024 * 1024;
 
 impl Drop for PendingObject {
     fn drop(&mut self) {
@@ -130,36 +188,10 @@ impl Drop for PendingObject {
     }
 }
 
-/// One entry of a listing, in key order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ListEntry {
-    Object(Box<ObjectRecord>),
-    /// Keys rolled up at the delimiter (`photos/`).
-    Prefix(String),
-}
-
-/// A listing request, as ListObjectsV2 puts it.
-#[derive(Debug, Clone, Default)]
-pub struct ListQuery<'a> {
-    pub prefix: &'a str,
-    pub delimiter: Option<&'a str>,
-    /// Exclusive: the listing starts after this key or rolled-up prefix.
-    pub after: Option<&'a str>,
-    pub max_keys: usize,
-}
-
-/// A page of a listing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Listing {
-    pub entries: Vec<ListEntry>,
-    /// The last entry's key or prefix, when more follow.
-    pub next_after: Option<String>,
-}
-
 /// The object store. The SQLite connection sits behind a mutex (rusqlite connections are not
 /// `Sync`); statements are short, and the file work (writes, syncs) happens outside it.
 pub struct ObjectStore {
-    data: PathBuf,
+    pub(crate) data: PathBuf,
     db: Mutex<rusqlite::Connection>,
 }
 
@@ -189,6 +221,8 @@ impl ObjectStore {
              );",
         )
         .map_err(sql("creating the objects schema"))?;
+        conn.execute_batch(crate::multipart::SCHEMA)
+            .map_err(sql("creating the objects schema"))?;
         let store = ObjectStore {
             data,
             db: Mutex::new(conn),
@@ -197,17 +231,18 @@ impl ObjectStore {
         Ok(store)
     }
 
-    fn db(&self) -> std::sync::MutexGuard<'_, rusqlite::Connection> {
+    pub(crate) fn db(&self) -> std::sync::MutexGuard<'_, rusqlite::Connection> {
         // SQLite rolls back what a panicking holder left open, so a poisoned lock is safe.
         self.db.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Removes temp files and data files no row names (a crash between rename and commit).
+    /// Removes temp files and data files no row names: a crash between rename and commit,
+    /// or between committing a completed upload's object and removing its parts.
     fn remove_strays(&self) -> Result<(), ObjectError> {
         let named: HashSet<String> = {
             let db = self.db();
             let mut stmt = db
-                .prepare("SELECT file FROM objects")
+                .prepare("SELECT file FROM objects UNION ALL SELECT file FROM parts")
                 .map_err(sql("listing data files"))?;
             let rows = stmt
                 .query_map([], |r| r.get::<_, String>(0))
@@ -292,7 +327,10 @@ impl ObjectStore {
         if n == 0 {
             return Err(ObjectError::NoSuchBucket(name.to_string()));
         }
-        tx.commit().map_err(sql("deleting a bucket"))
+        tx.commit().map_err(sql("deleting a bucket"))?;
+        drop(db);
+        // Uploads still open die with their bucket, as on AWS, so their parts do not leak.
+        self.drop_bucket_uploads(name)
     }
 
     /// Starts writing an object aside.
@@ -306,19 +344,13 @@ impl ObjectStore {
             name,
             size: 0,
             md5: Md5::new(),
+            etag: None,
         })
     }
 
-    /// Makes a written object the key's content: sync, rename into place, sync the
-    /// directory, then commit its row. Returns the committed record. Blocks on `fsync`.
-    pub fn commit(
-        &self,
-        mut pending: PendingObject,
-        bucket: &str,
-        key: &str,
-        attributes: ObjectAttributes,
-        now: i64,
-    ) -> Result<ObjectRecord, ObjectError> {
+    /// Makes a pending file durable under its final name: sync it, rename it into place,
+    /// sync the directory. The caller then commits a row naming it (or removes it).
+    pub(crate) fn settle(&self, mut pending: PendingObject) -> Result<Settled, ObjectError> {
         let Some(file) = pending.file.take() else {
             return Err(ObjectError::Io {
                 step: "committing",
@@ -339,19 +371,40 @@ impl ObjectStore {
         std::fs::rename(&temp, &final_path)
             .map_err(io("renaming", &temp))
             .map_err(cleanup)?;
-        let sync_dir = File::open(&self.data).and_then(|d| d.sync_all());
+        let settled = Settled {
+            name: pending.name.clone(),
+            size: pending.size,
+            md5_hex: pending.md5_hex(),
+            etag: pending.etag.take(),
+        };
+        if let Err(e) = File::open(&self.data).and_then(|d| d.sync_all()) {
+            let _ = std::fs::remove_file(&final_path);
+            return Err(io("syncing", &self.data)(e));
+        }
+        Ok(settled)
+    }
+
+    /// Makes a written object the key's content: sync, rename into place, sync the
+    /// directory, then commit its row. Returns the committed record. Blocks on `fsync`.
+    pub fn commit(
+        &self,
+        pending: PendingObject,
+        bucket: &str,
+        key: &str,
+        attributes: ObjectAttributes,
+        now: i64,
+    ) -> Result<ObjectRecord, ObjectError> {
+        let settled = self.settle(pending)?;
+        let final_path = self.data.join(&settled.name);
         let record = ObjectRecord {
             key: key.to_string(),
-            size: pending.size,
-            etag: pending.md5_hex(),
+            size: settled.size,
+            etag: settled.etag.unwrap_or(settled.md5_hex),
             last_modified: now,
             attributes,
-            file: pending.name.clone(),
+            file: settled.name,
         };
-        let result = sync_dir
-            .map_err(io("syncing", &self.data))
-            .and_then(|()| self.commit_row(bucket, &record));
-        match result {
+        match self.commit_row(bucket, &record) {
             Ok(old) => {
                 if let Some(old) = old {
                     let _ = std::fs::remove_file(self.data.join(old));
@@ -486,72 +539,11 @@ impl ObjectStore {
         }
         Ok(old.is_some())
     }
-
-    /// One page of a bucket's keys in byte order, keys sharing the part of their name up to
-    /// the delimiter (after the prefix) rolled up into one [`ListEntry::Prefix`].
-    pub fn list(&self, bucket: &str, q: &ListQuery<'_>) -> Result<Listing, ObjectError> {
-        if self.bucket(bucket)?.is_none() {
-            return Err(ObjectError::NoSuchBucket(bucket.to_string()));
-        }
-        let after = q.after.unwrap_or("");
-        // Start at whichever is later: the prefix or just after the marker.
-        let start = if after >= q.prefix { after } else { q.prefix };
-        let db = self.db();
-        let mut stmt = db
-            .prepare(
-                "SELECT key, size, etag, last_modified, attributes, file
-                 FROM objects WHERE bucket = ?1 AND key >= ?2 ORDER BY key",
-            )
-            .map_err(sql("listing objects"))?;
-        let mut rows = stmt
-            .query(params![bucket, start])
-            .map_err(sql("listing objects"))?;
-        let mut entries = Vec::new();
-        let mut next_after = None;
-        while let Some(row) = rows.next().map_err(sql("listing objects"))? {
-            let parts = row_parts(row).map_err(sql("listing objects"))?;
-            let key = &parts.0;
-            if !key.starts_with(q.prefix) {
-                break;
-            }
-            if q.after.is_some() && key.as_str() <= after {
-                continue;
-            }
-            let rolled = q.delimiter.filter(|d| !d.is_empty()).and_then(|d| {
-                key[q.prefix.len()..]
-                    .find(d)
-                    .map(|i| key[..q.prefix.len() + i + d.len()].to_string())
-            });
-            if let Some(p) = &rolled {
-                // A prefix returned on this page, or ending the last one, is never repeated.
-                if p.as_str() == after
-                    || matches!(entries.last(), Some(ListEntry::Prefix(last)) if last == p)
-                {
-                    continue;
-                }
-            }
-            if entries.len() == q.max_keys {
-                next_after = entries.last().map(|e| match e {
-                    ListEntry::Object(o) => o.key.clone(),
-                    ListEntry::Prefix(p) => p.clone(),
-                });
-                break;
-            }
-            match rolled {
-                Some(p) => entries.push(ListEntry::Prefix(p)),
-                None => entries.push(ListEntry::Object(Box::new(record(parts)?))),
-            }
-        }
-        Ok(Listing {
-            entries,
-            next_after,
-        })
-    }
 }
 
-type RowParts = (String, i64, String, i64, String, String);
+pub(crate) type RowParts = (String, i64, String, i64, String, String);
 
-fn row_parts(r: &rusqlite::Row<'_>) -> rusqlite::Result<RowParts> {
+pub(crate) fn row_parts(r: &rusqlite::Row<'_>) -> rusqlite::Result<RowParts> {
     Ok((
         r.get(0)?,
         r.get(1)?,
@@ -562,7 +554,7 @@ fn row_parts(r: &rusqlite::Row<'_>) -> rusqlite::Result<RowParts> {
     ))
 }
 
-fn record(
+pub(crate) fn record(
     (key, size, etag, last_modified, attributes, file): RowParts,
 ) -> Result<ObjectRecord, ObjectError> {
     let attributes = serde_json::from_str(&attributes).map_err(|source| ObjectError::Decode {
@@ -676,73 +668,5 @@ mod tests {
             store.delete_bucket("b"),
             Err(ObjectError::NoSuchBucket(_))
         ));
-    }
-
-    fn names(l: &Listing) -> Vec<String> {
-        l.entries
-            .iter()
-            .map(|e| match e {
-                ListEntry::Object(o) => o.key.clone(),
-                ListEntry::Prefix(p) => format!("{p}*"),
-            })
-            .collect()
-    }
-
-    #[test]
-    fn listing_rolls_up_prefixes_and_pages_without_repeating_them() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = ObjectStore::open(dir.path()).unwrap();
-        store.create_bucket("b", 0).unwrap();
-        for k in ["a.txt", "dir/1", "dir/2", "dir/sub/3", "e.txt", "z/9"] {
-            put(&store, "b", k, b"x");
-        }
-        let all = ListQuery {
-            delimiter: Some("/"),
-            max_keys: 1000,
-            ..ListQuery::default()
-        };
-        let page = store.list("b", &all).unwrap();
-        assert_eq!(names(&page), ["a.txt", "dir/*", "e.txt", "z/*"]);
-        assert_eq!(page.next_after, None);
-
-        // Two at a time: the rolled-up prefix ends a page and is not repeated on the next.
-        let mut after: Option<String> = None;
-        let mut seen = Vec::new();
-        loop {
-            let q = ListQuery {
-                max_keys: 2,
-                after: after.as_deref(),
-                ..all.clone()
-            };
-            let page = store.list("b", &q).unwrap();
-            seen.extend(names(&page));
-            match page.next_after {
-                Some(a) => after = Some(a),
-                None => break,
-            }
-        }
-        assert_eq!(seen, ["a.txt", "dir/*", "e.txt", "z/*"]);
-
-        let q = ListQuery {
-            prefix: "dir/",
-            ..all.clone()
-        };
-        assert_eq!(
-            names(&store.list("b", &q).unwrap()),
-            ["dir/1", "dir/2", "dir/sub/*"]
-        );
-        let q = ListQuery {
-            prefix: "dir/",
-            after: Some("dir/1"),
-            max_keys: 1000,
-            delimiter: None,
-        };
-        assert_eq!(names(&store.list("b", &q).unwrap()), ["dir/2", "dir/sub/3"]);
-        let q = ListQuery {
-            max_keys: 0,
-            ..all.clone()
-        };
-        let page = store.list("b", &q).unwrap();
-        assert!(page.entries.is_empty());
     }
 }

@@ -84,6 +84,8 @@ pub struct Telemetry {
 /// What the scheduler and the queue know at the moment of a scrape.
 pub struct Gauges {
     pub concurrent: Vec<(String, u32)>,
+    /// Stems waiting, per runtime family.
+    pub stems: Vec<(&'static str, usize)>,
     pub queue_depth: u64,
     pub oldest_event_age: Option<Duration>,
     pub metric_filters: Vec<FilterValue>,
@@ -311,6 +313,10 @@ impl Telemetry {
                 "lambent_function_concurrent_executions{{function=\"{}\"}} {n}",
                 label(f)
             );
+        }
+        let _ = writeln!(out, "# HELP lambent_stems_ready Environments started ahead and waiting for a function, by runtime family.\n# TYPE lambent_stems_ready gauge");
+        for (family, n) in &gauges.stems {
+            let _ = writeln!(out, "lambent_stems_ready{{runtime=\"{family}\"}} {n}");
         }
         let _ = writeln!(out, "# HELP lambent_async_queue_depth Asynchronous events accepted and not yet delivered.\n# TYPE lambent_async_queue_depth gauge\nlambent_async_queue_depth {}", gauges.queue_depth);
         let _ = writeln!(

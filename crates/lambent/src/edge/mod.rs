@@ -226,6 +226,7 @@ fn metrics(app: &App) -> Response<Full<Bytes>> {
     let (queue_depth, oldest) = app.control.events().queue().depth().unwrap_or((0, None));
     let gauges = crate::telemetry::Gauges {
         concurrent: app.control.scheduler().concurrency(),
+        stems: app.control.scheduler().stems_ready(),
         queue_depth,
         oldest_event_age: oldest.map(|ms| {
             std::time::Duration::from_millis((crate::logs::now_millis() - ms).max(0) as u64)

@@ -1,5 +1,5 @@
-//! ListObjectsV2: prefix, delimiter, max-keys, continuation tokens, start-after and
-//! `encoding-type=url`.
+//! ListObjectsV2 and ListObjects (v1): prefix, delimiter, max-keys, continuation tokens,
+//! start-after or marker, and `encoding-type=url`.
 
 use super::{blocking, timestamp};
 use base64::Engine;
@@ -69,25 +69,7 @@ pub async fn list_v2(
         }
     };
     let key_count = page.entries.len() as i32;
-    let mut contents = Vec::new();
-    let mut prefixes = Vec::new();
-    for entry in page.entries {
-        match entry {
-            ListEntry::Object(o) => contents.push(Object {
-                size: Some(o.size as i64),
-                last_modified: Some(timestamp(o.last_modified)),
-                e_tag: Some(ETag::Strong(o.etag.clone())),
-                key: Some(encode(o.key.clone())),
-                storage_class: Some(ObjectStorageClass::from_static(
-                    ObjectStorageClass::STANDARD,
-                )),
-                ..Object::default()
-            }),
-            ListEntry::Prefix(p) => prefixes.push(CommonPrefix {
-                prefix: Some(encode(p)),
-            }),
-        }
-    }
+    let (contents, prefixes) = entries(page.entries, &encode);
     Ok(S3Response::new(ListObjectsV2Output {
         name: Some(input.bucket),
         prefix: Some(encode(input.prefix.unwrap_or_default())),
@@ -105,4 +87,83 @@ pub async fn list_v2(
         encoding_type: input.encoding_type,
         ..ListObjectsV2Output::default()
     }))
+}
+
+/// ListObjects (v1): the same walk, resumed after `marker`; `NextMarker` (the last key or
+/// rolled-up prefix returned) only when a delimiter was given, as AWS does; without one,
+/// clients resume after the last key listed.
+pub async fn list_v1(
+    store: &Arc<ObjectStore>,
+    input: ListObjectsInput,
+) -> S3Result<S3Response<ListObjectsOutput>> {
+    let max_keys = input.max_keys.unwrap_or(MAX_KEYS).clamp(0, MAX_KEYS);
+    let prefix = input.prefix.clone().unwrap_or_default();
+    let delimiter = input.delimiter.clone();
+    let after = input.marker.clone().filter(|m| !m.is_empty());
+    let bucket = input.bucket.clone();
+    let page = blocking(store, move |s| {
+        s.list(
+            &bucket,
+            &ListQuery {
+                prefix: &prefix,
+                delimiter: delimiter.as_deref(),
+                after: after.as_deref(),
+                max_keys: max_keys as usize,
+            },
+        )
+    })
+    .await?;
+    let url = input
+        .encoding_type
+        .as_ref()
+        .is_some_and(|e| e.as_str() == EncodingType::URL);
+    let encode = |s: String| {
+        if url {
+            utf8_percent_encode(&s, KEEP).to_string()
+        } else {
+            s
+        }
+    };
+    let (contents, prefixes) = entries(page.entries, &encode);
+    let has_delimiter = input.delimiter.as_deref().is_some_and(|d| !d.is_empty());
+    Ok(S3Response::new(ListObjectsOutput {
+        name: Some(input.bucket),
+        prefix: Some(encode(input.prefix.unwrap_or_default())),
+        delimiter: input.delimiter.map(encode),
+        marker: Some(encode(input.marker.unwrap_or_default())),
+        max_keys: Some(max_keys),
+        is_truncated: Some(page.next_after.is_some()),
+        next_marker: page.next_after.filter(|_| has_delimiter).map(encode),
+        contents: (!contents.is_empty()).then_some(contents),
+        common_prefixes: (!prefixes.is_empty()).then_some(prefixes),
+        encoding_type: input.encoding_type,
+        ..ListObjectsOutput::default()
+    }))
+}
+
+/// A page's entries as S3's `Contents` and `CommonPrefixes`, names passed through `encode`.
+fn entries(
+    page: Vec<ListEntry>,
+    encode: &dyn Fn(String) -> String,
+) -> (Vec<Object>, Vec<CommonPrefix>) {
+    let mut contents = Vec::new();
+    let mut prefixes = Vec::new();
+    for entry in page {
+        match entry {
+            ListEntry::Object(o) => contents.push(Object {
+                size: Some(o.size as i64),
+                last_modified: Some(timestamp(o.last_modified)),
+                e_tag: Some(ETag::Strong(o.etag.clone())),
+                key: Some(encode(o.key.clone())),
+                storage_class: Some(ObjectStorageClass::from_static(
+                    ObjectStorageClass::STANDARD,
+                )),
+                ..Object::default()
+            }),
+            ListEntry::Prefix(p) => prefixes.push(CommonPrefix {
+                prefix: Some(encode(p)),
+            }),
+        }
+    }
+    (contents, prefixes)
 }

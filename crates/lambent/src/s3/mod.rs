@@ -1,15 +1,17 @@
 //! The S3 API (rest-xml, 2006-03-01), built on the `s3s` crate: s3s parses requests, verifies
 //! SigV4 (header, presigned, aws-chunked streams) with our key ring, routes by method and
 //! query, and renders XML and errors; this module turns each operation into typed calls on
-//! the [`ObjectStore`] (`buckets.rs`, `objects.rs`, `listing.rs`), with `auth.rs` holding
-//! the key-ring glue.
+//! the [`ObjectStore`] (`buckets.rs`, `objects.rs`, `copy.rs`, `multipart.rs`,
+//! `listing.rs`), with `auth.rs` holding the key-ring glue.
 //!
 //! Invariant: no object byte is buffered whole (bodies stream to and from the store's files),
 //! and no request reaches the store unauthenticated.
 
 mod auth;
 mod buckets;
+mod copy;
 mod listing;
+mod multipart;
 mod objects;
 
 use crate::auth::KeyRing;
@@ -77,6 +79,28 @@ fn error(e: ObjectError) -> S3Error {
         ObjectError::BucketNotEmpty(_) => S3Error::with_message(
             S3ErrorCode::BucketNotEmpty,
             "The bucket you tried to delete is not empty",
+        ),
+        ObjectError::NoSuchUpload(_) => S3Error::with_message(
+            S3ErrorCode::NoSuchUpload,
+            "The specified upload does not exist. The upload ID may be invalid, or the upload \
+             may have been aborted or completed.",
+        ),
+        ObjectError::InvalidPart(_) => S3Error::with_message(
+            S3ErrorCode::InvalidPart,
+            "One or more of the specified parts could not be found.  The part may not have been \
+             uploaded, or the specified entity tag may not match the part's entity tag.",
+        ),
+        ObjectError::InvalidPartOrder => S3Error::with_message(
+            S3ErrorCode::InvalidPartOrder,
+            "The list of parts was not in ascending order. Parts must be ordered by part number.",
+        ),
+        ObjectError::EntityTooSmall { .. } => S3Error::with_message(
+            S3ErrorCode::EntityTooSmall,
+            "Your proposed upload is smaller than the minimum allowed size",
+        ),
+        ObjectError::NoParts => S3Error::with_message(
+            S3ErrorCode::InvalidRequest,
+            "You must specify at least one part",
         ),
         other => {
             tracing::error!(error = %other, "object store");
@@ -172,5 +196,68 @@ impl s3s::S3 for Api {
         req: S3Request<ListObjectsV2Input>,
     ) -> S3Result<S3Response<ListObjectsV2Output>> {
         listing::list_v2(&self.store, req.input).await
+    }
+
+    async fn list_objects(
+        &self,
+        req: S3Request<ListObjectsInput>,
+    ) -> S3Result<S3Response<ListObjectsOutput>> {
+        listing::list_v1(&self.store, req.input).await
+    }
+
+    async fn copy_object(
+        &self,
+        req: S3Request<CopyObjectInput>,
+    ) -> S3Result<S3Response<CopyObjectOutput>> {
+        copy::copy_object(&self.store, req.input).await
+    }
+
+    async fn create_multipart_upload(
+        &self,
+        req: S3Request<CreateMultipartUploadInput>,
+    ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
+        multipart::create(&self.store, req.input).await
+    }
+
+    async fn upload_part(
+        &self,
+        req: S3Request<UploadPartInput>,
+    ) -> S3Result<S3Response<UploadPartOutput>> {
+        multipart::upload_part(&self.store, req.input).await
+    }
+
+    async fn upload_part_copy(
+        &self,
+        req: S3Request<UploadPartCopyInput>,
+    ) -> S3Result<S3Response<UploadPartCopyOutput>> {
+        multipart::upload_part_copy(&self.store, req.input).await
+    }
+
+    async fn complete_multipart_upload(
+        &self,
+        req: S3Request<CompleteMultipartUploadInput>,
+    ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
+        multipart::complete(&self.store, req.input).await
+    }
+
+    async fn abort_multipart_upload(
+        &self,
+        req: S3Request<AbortMultipartUploadInput>,
+    ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
+        multipart::abort(&self.store, req.input).await
+    }
+
+    async fn list_parts(
+        &self,
+        req: S3Request<ListPartsInput>,
+    ) -> S3Result<S3Response<ListPartsOutput>> {
+        multipart::list_parts(&self.store, req.input).await
+    }
+
+    async fn list_multipart_uploads(
+        &self,
+        req: S3Request<ListMultipartUploadsInput>,
+    ) -> S3Result<S3Response<ListMultipartUploadsOutput>> {
+        multipart::list_uploads(&self.store, req.input).await
     }
 }

@@ -19,7 +19,73 @@ pub async fn put(
     store: &Arc<ObjectStore>,
     input: PutObjectInput,
 ) -> S3Result<S3Response<PutObjectOutput>> {
-    let expected_md5 = match &input.content_md5 {
+    let pending = receive(
+        store,
+        input.body,
+        input.content_length,
+        input.content_md5.as_deref(),
+    )
+    .await?;
+    let attributes = attributes(
+        input.content_type,
+        input.content_encoding,
+        input.content_disposition,
+        input.content_language,
+        input.cache_control,
+        input.metadata,
+    );
+    let (bucket, key) = (input.bucket, input.key);
+    let record = blocking(store, move |s| {
+        s.commit(pending, &bucket, &key, attributes, now_millis())
+    })
+    .await?;
+    Ok(S3Response::new(PutObjectOutput {
+        e_tag: Some(ETag::Strong(record.etag)),
+        ..PutObjectOutput::default()
+    }))
+}
+
+/// The content headers and user metadata a request gives an object (PutObject,
+/// CreateMultipartUpload, CopyObject with REPLACE).
+pub(super) fn attributes(
+    content_type: Option<String>,
+    content_encoding: Option<String>,
+    content_disposition: Option<String>,
+    content_language: Option<String>,
+    cache_control: Option<String>,
+    metadata: Option<Metadata>,
+) -> ObjectAttributes {
+    ObjectAttributes {
+        content_type,
+        content_encoding: content_encoding.and_then(|e| {
+            // aws-chunked is the transfer framing s3s removed, not the object's encoding.
+            let rest: Vec<&str> = e
+                .split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("aws-chunked"))
+                .collect();
+            (!rest.is_empty()).then(|| rest.join(","))
+        }),
+        content_disposition,
+        content_language,
+        cache_control,
+        metadata: metadata
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .collect(),
+    }
+}
+
+/// Streams a request body into a new pending file, then checks its length and Content-MD5.
+/// Shared by PutObject and UploadPart.
+pub(super) async fn receive(
+    store: &Arc<ObjectStore>,
+    body: Option<StreamingBlob>,
+    content_length: Option<i64>,
+    content_md5: Option<&str>,
+) -> S3Result<PendingObject> {
+    let expected_md5 = match content_md5 {
         Some(b64) => match base64::engine::general_purpose::STANDARD.decode(b64) {
             Ok(d) if d.len() == 16 => Some(hex::encode(d)),
             _ => {
@@ -32,7 +98,7 @@ pub async fn put(
         None => None,
     };
     let mut pending = blocking(store, |s| s.begin()).await?;
-    if let Some(mut body) = input.body {
+    if let Some(mut body) = body {
         let mut batch = Vec::with_capacity(WRITE_BATCH);
         while let Some(chunk) = body.next().await {
             let chunk = chunk
@@ -46,7 +112,7 @@ pub async fn put(
             (pending, _) = write(pending, batch).await?;
         }
     }
-    if let Some(declared) = input.content_length {
+    if let Some(declared) = content_length {
         if declared as u64 != pending.size() {
             return Err(s3_error!(
                 IncompleteBody,
@@ -62,36 +128,7 @@ pub async fn put(
             ));
         }
     }
-    let attributes = ObjectAttributes {
-        content_type: input.content_type,
-        content_encoding: input.content_encoding.and_then(|e| {
-            // aws-chunked is the transfer framing s3s removed, not the object's encoding.
-            let rest: Vec<&str> = e
-                .split(',')
-                .map(str::trim)
-                .filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("aws-chunked"))
-                .collect();
-            (!rest.is_empty()).then(|| rest.join(","))
-        }),
-        content_disposition: input.content_disposition,
-        content_language: input.content_language,
-        cache_control: input.cache_control,
-        metadata: input
-            .metadata
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v))
-            .collect(),
-    };
-    let (bucket, key) = (input.bucket, input.key);
-    let record = blocking(store, move |s| {
-        s.commit(pending, &bucket, &key, attributes, now_millis())
-    })
-    .await?;
-    Ok(S3Response::new(PutObjectOutput {
-        e_tag: Some(ETag::Strong(record.etag)),
-        ..PutObjectOutput::default()
-    }))
+    Ok(pending)
 }
 
 async fn write(mut pending: PendingObject, batch: Vec<u8>) -> S3Result<(PendingObject, Vec<u8>)> {
@@ -107,11 +144,11 @@ async fn write(mut pending: PendingObject, batch: Vec<u8>) -> S3Result<(PendingO
 }
 
 /// The conditional headers of a read, as RFC 7232 orders them.
-struct Conditions {
-    if_match: Option<ETagCondition>,
-    if_none_match: Option<ETagCondition>,
-    if_modified_since: Option<Timestamp>,
-    if_unmodified_since: Option<Timestamp>,
+pub(super) struct Conditions {
+    pub(super) if_match: Option<ETagCondition>,
+    pub(super) if_none_match: Option<ETagCondition>,
+    pub(super) if_modified_since: Option<Timestamp>,
+    pub(super) if_unmodified_since: Option<Timestamp>,
 }
 
 fn etag_matches(condition: &ETagCondition, etag: &str) -> bool {
@@ -126,7 +163,7 @@ fn seconds(t: &Timestamp) -> i64 {
 }
 
 impl Conditions {
-    fn check(&self, rec: &ObjectRecord) -> S3Result<()> {
+    pub(super) fn check(&self, rec: &ObjectRecord) -> S3Result<()> {
         let modified = rec.last_modified.div_euclid(1000);
         if let Some(c) = &self.if_match {
             if !etag_matches(c, &rec.etag) {
@@ -150,7 +187,7 @@ impl Conditions {
     }
 }
 
-fn precondition_failed() -> S3Error {
+pub(super) fn precondition_failed() -> S3Error {
     s3_error!(
         PreconditionFailed,
         "At least one of the pre-conditions you specified did not hold"
@@ -161,7 +198,7 @@ fn not_modified() -> S3Error {
     S3Error::new(S3ErrorCode::NotModified)
 }
 
-fn no_such_key() -> S3Error {
+pub(super) fn no_such_key() -> S3Error {
     s3_error!(NoSuchKey, "The specified key does not exist.")
 }
 

@@ -262,6 +262,11 @@ impl Scheduler {
         &self.shared.telemetry
     }
 
+    /// Stems waiting now, per runtime family.
+    pub fn stems_ready(&self) -> Vec<(&'static str, usize)> {
+        self.shared.stems.ready_counts()
+    }
+
     /// Invocations running now, per function.
     pub fn concurrency(&self) -> Vec<(String, u32)> {
         let c = self.counters.lock().unwrap_or_else(|e| e.into_inner());

@@ -106,6 +106,22 @@ impl Stems {
         found
     }
 
+    /// Stems waiting now, per runtime family (for metrics).
+    pub fn ready_counts(&self) -> Vec<(&'static str, usize)> {
+        let ready = self.ready.lock().unwrap_or_else(|e| e.into_inner());
+        FAMILIES
+            .iter()
+            .map(|f| {
+                let name = match f {
+                    Family::Python => "python",
+                    Family::Node => "node",
+                    Family::Provided => "provided",
+                };
+                (name, ready[slot(*f)].len())
+            })
+            .collect()
+    }
+
     fn count(&self, family: Family) -> usize {
         let ready = self.ready.lock().unwrap_or_else(|e| e.into_inner());
         ready[slot(family)].len()
