@@ -10,6 +10,7 @@ pub mod code;
 mod functions;
 mod listing;
 pub mod multipart;
+mod notifications;
 pub mod objects;
 pub mod queue;
 pub mod usage;

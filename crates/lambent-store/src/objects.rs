@@ -223,6 +223,8 @@ impl ObjectStore {
         .map_err(sql("creating the objects schema"))?;
         conn.execute_batch(crate::multipart::SCHEMA)
             .map_err(sql("creating the objects schema"))?;
+        conn.execute_batch(crate::notifications::SCHEMA)
+            .map_err(sql("creating the objects schema"))?;
         let store = ObjectStore {
             data,
             db: Mutex::new(conn),
@@ -327,6 +329,8 @@ impl ObjectStore {
         if n == 0 {
             return Err(ObjectError::NoSuchBucket(name.to_string()));
         }
+        tx.execute("DELETE FROM notifications WHERE bucket = ?1", [name])
+            .map_err(sql("deleting a bucket"))?;
         tx.commit().map_err(sql("deleting a bucket"))?;
         drop(db);
         // Uploads still open die with their bucket, as on AWS, so their parts do not leak.

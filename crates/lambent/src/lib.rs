@@ -77,7 +77,8 @@ pub async fn run(
         lambent_store::objects::ObjectStore::open(&config.data_dir.join("objects"))
             .context("opening the object store")?,
     );
-    let s3 = s3::service(objects, keyring.clone());
+    let notifier = s3::Notifier::new(events.clone(), control.clone());
+    let s3 = s3::service(objects, keyring.clone(), notifier);
     let app = Arc::new(edge::App {
         control,
         keyring,

@@ -88,6 +88,13 @@ impl Control {
         &self.inner.region
     }
 
+    /// The function name and qualifier `raw` (a name or ARN) resolves to, if that function
+    /// (and version or alias) exists: how S3 notifications check and reach their targets.
+    pub fn existing_function(&self, raw: &str) -> Option<(String, Option<String>)> {
+        self.resolve_for_invoke(raw, None).ok()?;
+        self.resolve_name(raw, None).ok()
+    }
+
     fn arn(&self, name: &str, qualifier: Option<&str>) -> String {
         FunctionArn {
             region: &self.inner.region,

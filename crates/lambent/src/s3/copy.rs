@@ -66,7 +66,7 @@ pub(super) async fn copy_bytes(
 pub async fn copy_object(
     store: &Arc<ObjectStore>,
     input: CopyObjectInput,
-) -> S3Result<S3Response<CopyObjectOutput>> {
+) -> S3Result<(S3Response<CopyObjectOutput>, ObjectRecord)> {
     let (src_bucket, src_key) = source(&input.copy_source)?;
     let replace = input
         .metadata_directive
@@ -107,14 +107,15 @@ pub async fn copy_object(
         s.commit(pending, &bucket, &key, attributes, now_millis())
     })
     .await?;
-    Ok(S3Response::new(CopyObjectOutput {
+    let output = CopyObjectOutput {
         copy_object_result: Some(CopyObjectResult {
-            e_tag: Some(ETag::Strong(record.etag)),
+            e_tag: Some(ETag::Strong(record.etag.clone())),
             last_modified: Some(timestamp(record.last_modified)),
             ..CopyObjectResult::default()
         }),
         ..CopyObjectOutput::default()
-    }))
+    };
+    Ok((S3Response::new(output), record))
 }
 
 /// `x-amz-copy-source-range: bytes=first-last` (both inclusive, both required) as a start

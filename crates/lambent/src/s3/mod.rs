@@ -2,7 +2,9 @@
 //! SigV4 (header, presigned, aws-chunked streams) with our key ring, routes by method and
 //! query, and renders XML and errors; this module turns each operation into typed calls on
 //! the [`ObjectStore`] (`buckets.rs`, `objects.rs`, `copy.rs`, `multipart.rs`,
-//! `listing.rs`), with `auth.rs` holding the key-ring glue.
+//! `listing.rs`), with `auth.rs` holding the key-ring glue. Bucket notifications are
+//! configured in `notifications.rs` and, once a change is committed, queued as Lambda events
+//! by `notify.rs` before the response goes out.
 //!
 //! Invariant: no object byte is buffered whole (bodies stream to and from the store's files),
 //! and no request reaches the store unauthenticated.
@@ -12,7 +14,11 @@ mod buckets;
 mod copy;
 mod listing;
 mod multipart;
+mod notifications;
+mod notify;
 mod objects;
+
+pub use notify::Notifier;
 
 use crate::auth::KeyRing;
 use lambent_store::objects::{ObjectError, ObjectStore};
@@ -21,8 +27,12 @@ use s3s::{S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 use std::sync::Arc;
 
 /// Builds the S3 service over `store`, authenticating with `keyring`.
-pub fn service(store: Arc<ObjectStore>, keyring: KeyRing) -> s3s::service::S3Service {
-    let mut builder = s3s::service::S3ServiceBuilder::new(Api { store });
+pub fn service(
+    store: Arc<ObjectStore>,
+    keyring: KeyRing,
+    notifier: Notifier,
+) -> s3s::service::S3Service {
+    let mut builder = s3s::service::S3ServiceBuilder::new(Api { store, notifier });
     builder.set_auth(auth::KeyRingAuth(keyring.clone()));
     builder.set_access(auth::SessionTokenCheck(keyring));
     builder.set_host(auth::LocalhostHost);
@@ -51,6 +61,43 @@ pub fn is_s3(req: &http::Request<hyper::body::Incoming>) -> bool {
 /// The operations lambent implements; s3s answers `NotImplemented` for the rest.
 struct Api {
     store: Arc<ObjectStore>,
+    /// Turns committed changes into queued Lambda events (`notify.rs`).
+    notifier: Notifier,
+}
+
+impl Api {
+    /// Enqueues the notifications `changes` call for, then stamps the response with the
+    /// request ids their records carry.
+    async fn notified<T>(
+        &self,
+        caller: notify::Caller,
+        bucket: &str,
+        changes: Vec<notify::Change>,
+        mut resp: S3Response<T>,
+    ) -> S3Result<S3Response<T>> {
+        self.notifier
+            .notify(&self.store, &caller, bucket, changes)
+            .await?;
+        caller.stamp(&mut resp.headers);
+        Ok(resp)
+    }
+}
+
+/// A created object as a notification [`notify::Change`].
+fn created(event: &'static str, record: lambent_store::objects::ObjectRecord) -> notify::Change {
+    notify::Change {
+        event,
+        key: record.key,
+        object: Some((record.size, record.etag)),
+    }
+}
+
+fn removed(key: String) -> notify::Change {
+    notify::Change {
+        event: "ObjectRemoved:Delete",
+        key,
+        object: None,
+    }
 }
 
 /// Runs a store call off the async threads (SQLite and `fsync` block).
@@ -160,7 +207,11 @@ impl s3s::S3 for Api {
         &self,
         req: S3Request<PutObjectInput>,
     ) -> S3Result<S3Response<PutObjectOutput>> {
-        objects::put(&self.store, req.input).await
+        let caller = notify::Caller::of(&req);
+        let bucket = req.input.bucket.clone();
+        let (resp, record) = objects::put(&self.store, req.input).await?;
+        let changes = vec![created("ObjectCreated:Put", record)];
+        self.notified(caller, &bucket, changes, resp).await
     }
 
     async fn get_object(
@@ -181,14 +232,22 @@ impl s3s::S3 for Api {
         &self,
         req: S3Request<DeleteObjectInput>,
     ) -> S3Result<S3Response<DeleteObjectOutput>> {
-        objects::delete(&self.store, req.input).await
+        let caller = notify::Caller::of(&req);
+        let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
+        let resp = objects::delete(&self.store, req.input).await?;
+        self.notified(caller, &bucket, vec![removed(key)], resp)
+            .await
     }
 
     async fn delete_objects(
         &self,
         req: S3Request<DeleteObjectsInput>,
     ) -> S3Result<S3Response<DeleteObjectsOutput>> {
-        objects::delete_many(&self.store, req.input).await
+        let caller = notify::Caller::of(&req);
+        let bucket = req.input.bucket.clone();
+        let (resp, keys) = objects::delete_many(&self.store, req.input).await?;
+        let changes = keys.into_iter().map(removed).collect();
+        self.notified(caller, &bucket, changes, resp).await
     }
 
     async fn list_objects_v2(
@@ -209,7 +268,11 @@ impl s3s::S3 for Api {
         &self,
         req: S3Request<CopyObjectInput>,
     ) -> S3Result<S3Response<CopyObjectOutput>> {
-        copy::copy_object(&self.store, req.input).await
+        let caller = notify::Caller::of(&req);
+        let bucket = req.input.bucket.clone();
+        let (resp, record) = copy::copy_object(&self.store, req.input).await?;
+        let changes = vec![created("ObjectCreated:Copy", record)];
+        self.notified(caller, &bucket, changes, resp).await
     }
 
     async fn create_multipart_upload(
@@ -237,7 +300,11 @@ impl s3s::S3 for Api {
         &self,
         req: S3Request<CompleteMultipartUploadInput>,
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
-        multipart::complete(&self.store, req.input).await
+        let caller = notify::Caller::of(&req);
+        let bucket = req.input.bucket.clone();
+        let (resp, record) = multipart::complete(&self.store, req.input).await?;
+        let changes = vec![created("ObjectCreated:CompleteMultipartUpload", record)];
+        self.notified(caller, &bucket, changes, resp).await
     }
 
     async fn abort_multipart_upload(
@@ -259,5 +326,19 @@ impl s3s::S3 for Api {
         req: S3Request<ListMultipartUploadsInput>,
     ) -> S3Result<S3Response<ListMultipartUploadsOutput>> {
         multipart::list_uploads(&self.store, req.input).await
+    }
+
+    async fn put_bucket_notification_configuration(
+        &self,
+        req: S3Request<PutBucketNotificationConfigurationInput>,
+    ) -> S3Result<S3Response<PutBucketNotificationConfigurationOutput>> {
+        self.put_notifications(req.input).await
+    }
+
+    async fn get_bucket_notification_configuration(
+        &self,
+        req: S3Request<GetBucketNotificationConfigurationInput>,
+    ) -> S3Result<S3Response<GetBucketNotificationConfigurationOutput>> {
+        self.get_notifications(req.input).await
     }
 }

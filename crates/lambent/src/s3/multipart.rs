@@ -6,7 +6,7 @@ use super::copy::{copy_bytes, copy_range, open_source, source};
 use super::objects::{attributes, receive, Conditions};
 use super::{blocking, now_millis, timestamp};
 use lambent_store::multipart::CompletedPart as StoredPart;
-use lambent_store::objects::ObjectStore;
+use lambent_store::objects::{ObjectRecord, ObjectStore};
 use s3s::dto::*;
 use s3s::{s3_error, S3Response, S3Result};
 use std::sync::Arc;
@@ -125,7 +125,7 @@ pub async fn upload_part_copy(
 pub async fn complete(
     store: &Arc<ObjectStore>,
     input: CompleteMultipartUploadInput,
-) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
+) -> S3Result<(S3Response<CompleteMultipartUploadOutput>, ObjectRecord)> {
     let mut list = Vec::new();
     for part in input
         .multipart_upload
@@ -149,13 +149,14 @@ pub async fn complete(
         s.complete_upload(&bucket, &key, &id, &list, now_millis())
     })
     .await?;
-    Ok(S3Response::new(CompleteMultipartUploadOutput {
+    let output = CompleteMultipartUploadOutput {
         location: Some(format!("/{}/{}", input.bucket, input.key)),
         bucket: Some(input.bucket),
         key: Some(input.key),
-        e_tag: Some(ETag::Strong(record.etag)),
+        e_tag: Some(ETag::Strong(record.etag.clone())),
         ..CompleteMultipartUploadOutput::default()
-    }))
+    };
+    Ok((S3Response::new(output), record))
 }
 
 pub async fn abort(

@@ -18,7 +18,7 @@ const READ_CHUNK: usize = 64 * 1024;
 pub async fn put(
     store: &Arc<ObjectStore>,
     input: PutObjectInput,
-) -> S3Result<S3Response<PutObjectOutput>> {
+) -> S3Result<(S3Response<PutObjectOutput>, ObjectRecord)> {
     let pending = receive(
         store,
         input.body,
@@ -39,10 +39,11 @@ pub async fn put(
         s.commit(pending, &bucket, &key, attributes, now_millis())
     })
     .await?;
-    Ok(S3Response::new(PutObjectOutput {
-        e_tag: Some(ETag::Strong(record.etag)),
+    let output = PutObjectOutput {
+        e_tag: Some(ETag::Strong(record.etag.clone())),
         ..PutObjectOutput::default()
-    }))
+    };
+    Ok((S3Response::new(output), record))
 }
 
 /// The content headers and user metadata a request gives an object (PutObject,
@@ -344,7 +345,7 @@ pub async fn delete(
 pub async fn delete_many(
     store: &Arc<ObjectStore>,
     input: DeleteObjectsInput,
-) -> S3Result<S3Response<DeleteObjectsOutput>> {
+) -> S3Result<(S3Response<DeleteObjectsOutput>, Vec<String>)> {
     let quiet = input.delete.quiet.unwrap_or(false);
     let bucket = input.bucket;
     let keys: Vec<String> = input.delete.objects.into_iter().map(|o| o.key).collect();
@@ -362,7 +363,11 @@ pub async fn delete_many(
     .await?;
     let mut deleted = Vec::new();
     let mut errors = Vec::new();
+    let mut removed = Vec::new();
     for (key, r) in results {
+        if r.is_ok() {
+            removed.push(key.clone());
+        }
         match r {
             Ok(_) if quiet => {}
             Ok(_) => deleted.push(DeletedObject {
@@ -377,9 +382,10 @@ pub async fn delete_many(
             }),
         }
     }
-    Ok(S3Response::new(DeleteObjectsOutput {
+    let output = DeleteObjectsOutput {
         deleted: Some(deleted),
         errors: (!errors.is_empty()).then_some(errors),
         ..DeleteObjectsOutput::default()
-    }))
+    };
+    Ok((S3Response::new(output), removed))
 }

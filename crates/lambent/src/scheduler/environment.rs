@@ -335,24 +335,19 @@ impl Environment {
             self.memory_mb,
             max_memory_mb,
         );
-        let (tail_tx, tail_rx) = if inv.tail {
-            let (tx, rx) = oneshot::channel();
-            (Some(tx), Some(rx))
-        } else {
-            (None, None)
-        };
+        // The capture task answers once END and REPORT are written: the response goes out
+        // only after the invocation's log is in its stream (readers see it at once).
+        let (tail_tx, tail_rx) = oneshot::channel();
         let _ = self
             .log
             .send(LogCommand::End {
                 request_id,
                 report,
-                tail: tail_tx,
+                tail: Some(tail_tx),
             })
             .await;
-        let log_tail = match tail_rx {
-            Some(rx) => rx.await.ok(),
-            None => None,
-        };
+        let tail = tail_rx.await.ok();
+        let log_tail = if inv.tail { tail } else { None };
         Completed {
             outcome,
             payload,

@@ -1,0 +1,194 @@
+"""S3 bucket notifications to Lambda functions: Put/GetBucketNotificationConfiguration with
+AWS's validation errors, AWS's S3 event record delivered (through the durable asynchronous
+queue) for each matching ObjectCreated/ObjectRemoved change, and delivery surviving `kill -9`
+between the acknowledged put and the function's run.
+
+Record shape: /work/shared/spec/events.md and the recorded AWS notification snapshot.
+"""
+
+import hashlib
+import signal
+import time
+import uuid
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import error_code, status
+from test_async import RECORDER, create, records, wait_for
+from test_s3 import s3_client
+
+CREATED_AND_REMOVED = ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
+
+
+def bucket_name():
+    return f"notify-{uuid.uuid4().hex[:12]}"
+
+
+def configure(s3, bucket, arn, events=CREATED_AND_REMOVED, prefix="uploads/", suffix=".jpg",
+              config_id="jpg-uploads"):
+    rules = [{"Name": "prefix", "Value": prefix}, {"Name": "suffix", "Value": suffix}]
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={"LambdaFunctionConfigurations": [{
+            "Id": config_id, "LambdaFunctionArn": arn, "Events": events,
+            "Filter": {"Key": {"FilterRules": rules}},
+        }]},
+    )
+
+
+def test_matching_changes_deliver_aws_s3_event_records(fresh_server):
+    s = fresh_server("--async-retry-delay", "1s")
+    lam, s3 = s.client("lambda"), s3_client(s)
+    name = f"s3-recorder-{uuid.uuid4().hex[:8]}"
+    arn = create(lam, name, RECORDER)
+    bucket = bucket_name()
+    s3.create_bucket(Bucket=bucket)
+    configure(s3, bucket, arn)
+
+    body = b"hello world"
+    put = s3.put_object(Bucket=bucket, Key="uploads/a b.jpg", Body=body)
+    s3.put_object(Bucket=bucket, Key="uploads/x.txt", Body=b"no")
+    s3.put_object(Bucket=bucket, Key="other/y.jpg", Body=b"no")
+    s3.copy_object(Bucket=bucket, Key="uploads/c.jpg",
+                   CopySource={"Bucket": bucket, "Key": "uploads/a b.jpg"})
+    s3.put_object(Bucket=bucket, Key="uploads/a b.jpg", Body=b"second")
+    s3.delete_object(Bucket=bucket, Key="uploads/c.jpg")
+    s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "uploads/a b.jpg"},
+                                                          {"Key": "other/y.jpg"}]})
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="uploads/m.jpg")["UploadId"]
+    part = s3.upload_part(Bucket=bucket, Key="uploads/m.jpg", UploadId=upload, PartNumber=1,
+                          Body=b"part")
+    s3.complete_multipart_upload(Bucket=bucket, Key="uploads/m.jpg", UploadId=upload,
+                                 MultipartUpload={"Parts": [{"PartNumber": 1,
+                                                             "ETag": part["ETag"]}]})
+
+    wait_for(lambda: len(records(s, name)) >= 6)
+    time.sleep(1)  # anything that should not have been sent would have arrived by now
+    got = records(s, name)
+    assert all(len(r["Records"]) == 1 for r in got)
+    recs = sorted((r["Records"][0] for r in got), key=lambda r: r["s3"]["object"]["sequencer"])
+    assert [(r["eventName"], r["s3"]["object"]["key"]) for r in recs] == [
+        ("ObjectCreated:Put", "uploads/a+b.jpg"),
+        ("ObjectCreated:Copy", "uploads/c.jpg"),
+        ("ObjectCreated:Put", "uploads/a+b.jpg"),
+        ("ObjectRemoved:Delete", "uploads/c.jpg"),
+        ("ObjectRemoved:Delete", "uploads/a+b.jpg"),
+        ("ObjectCreated:CompleteMultipartUpload", "uploads/m.jpg"),
+    ]
+
+    first = recs[0]
+    assert set(first) == {"eventVersion", "eventSource", "awsRegion", "eventTime", "eventName",
+                          "userIdentity", "requestParameters", "responseElements", "s3"}
+    assert first["eventVersion"] == "2.1"
+    assert first["eventSource"] == "aws:s3"
+    assert first["awsRegion"] == "us-east-1"
+    assert first["eventTime"].endswith("Z") and len(first["eventTime"]) == 24
+    assert first["userIdentity"]["principalId"]
+    assert first["requestParameters"]["sourceIPAddress"]
+    headers = put["ResponseMetadata"]["HTTPHeaders"]
+    assert first["responseElements"] == {"x-amz-request-id": headers["x-amz-request-id"],
+                                         "x-amz-id-2": headers["x-amz-id-2"]}
+    s3rec = first["s3"]
+    assert s3rec["s3SchemaVersion"] == "1.0"
+    assert s3rec["configurationId"] == "jpg-uploads"
+    assert s3rec["bucket"]["name"] == bucket
+    assert s3rec["bucket"]["arn"] == f"arn:aws:s3:::{bucket}"
+    assert s3rec["bucket"]["ownerIdentity"]["principalId"]
+    obj = s3rec["object"]
+    assert obj["size"] == len(body)
+    assert obj["eTag"] == hashlib.md5(body).hexdigest()
+    second_put = recs[2]["s3"]["object"]
+    assert second_put["eTag"] == hashlib.md5(b"second").hexdigest()
+    assert second_put["sequencer"] > obj["sequencer"]
+    removed = recs[4]["s3"]["object"]
+    assert set(removed) == {"key", "sequencer"}
+    assert removed["sequencer"] > second_put["sequencer"]
+
+
+def test_get_returns_what_was_put_and_validation_errors(fresh_server):
+    s = fresh_server()
+    lam, s3 = s.client("lambda"), s3_client(s)
+    arn = create(lam, f"s3-target-{uuid.uuid4().hex[:8]}", RECORDER)
+    bucket = bucket_name()
+    s3.create_bucket(Bucket=bucket)
+    got = s3.get_bucket_notification_configuration(Bucket=bucket)
+    assert "LambdaFunctionConfigurations" not in got
+
+    configure(s3, bucket, arn, events=["s3:ObjectCreated:Put"])
+    got = s3.get_bucket_notification_configuration(Bucket=bucket)
+    assert got["LambdaFunctionConfigurations"] == [{
+        "Id": "jpg-uploads", "LambdaFunctionArn": arn, "Events": ["s3:ObjectCreated:Put"],
+        "Filter": {"Key": {"FilterRules": [{"Name": "Prefix", "Value": "uploads/"},
+                                            {"Name": "Suffix", "Value": ".jpg"}]}},
+    }]
+
+    missing = arn.rsplit(":", 1)[0] + ":no-such-function"
+    with pytest.raises(ClientError) as e:
+        configure(s3, bucket, missing)
+    assert (error_code(e), status(e)) == ("InvalidArgument", 400)
+    assert e.value.response["Error"]["Message"] == \
+        "Unable to validate the following destination configurations"
+
+    with pytest.raises(ClientError) as e:
+        configure(s3, bucket, arn, events=["s3:ObjectCreated:Nope"])
+    assert (error_code(e), status(e)) == ("InvalidArgument", 400)
+
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={
+            "LambdaFunctionConfigurations": [
+                {"LambdaFunctionArn": arn, "Events": ["s3:ObjectCreated:*"],
+                 "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "a/"}]}}},
+                {"LambdaFunctionArn": arn, "Events": ["s3:ObjectCreated:Put"],
+                 "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "a/b"}]}}},
+            ]})
+    assert (error_code(e), status(e)) == ("InvalidArgument", 400)
+    assert e.value.response["Error"]["Message"].startswith(
+        "Configuration is ambiguously defined. Cannot have overlapping suffixes")
+    # The failed puts left the stored configuration alone.
+    assert s3.get_bucket_notification_configuration(Bucket=bucket)[
+        "LambdaFunctionConfigurations"][0]["Events"] == ["s3:ObjectCreated:Put"]
+
+    # Queue destinations are stored (not delivered); an empty configuration clears all.
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={
+        "QueueConfigurations": [{"Id": "q", "QueueArn": "arn:aws:sqs:us-east-1:000000000000:q",
+                                 "Events": ["s3:ObjectRemoved:*"]}]})
+    got = s3.get_bucket_notification_configuration(Bucket=bucket)
+    assert got["QueueConfigurations"][0]["Id"] == "q"
+    assert "LambdaFunctionConfigurations" not in got
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={})
+    assert "QueueConfigurations" not in s3.get_bucket_notification_configuration(Bucket=bucket)
+
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_notification_configuration(Bucket=bucket_name())
+    assert error_code(e) == "NoSuchBucket"
+
+
+def test_a_notification_acknowledged_before_kill_9_is_delivered_after_restart(fresh_server):
+    s = fresh_server("--async-retry-delay", "1s")
+    lam, s3 = s.client("lambda"), s3_client(s)
+    name = f"s3-durable-{uuid.uuid4().hex[:8]}"
+    arn = create(lam, name, RECORDER)
+    bucket = bucket_name()
+    s3.create_bucket(Bucket=bucket)
+    configure(s3, bucket, arn)
+    lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
+    s3.put_object(Bucket=bucket, Key="uploads/durable.jpg", Body=b"kept")
+    s.stop(signal.SIGKILL)
+
+    s.start()
+    assert records(s, name) == []
+    lam, s3 = s.client("lambda"), s3_client(s)
+    lam.delete_function_concurrency(FunctionName=name)
+    got = wait_for(lambda: records(s, name))
+    assert len(got) == 1
+    rec = got[0]["Records"][0]
+    assert rec["eventName"] == "ObjectCreated:Put"
+    assert rec["s3"]["object"]["key"] == "uploads/durable.jpg"
+    assert rec["s3"]["object"]["eTag"] == hashlib.md5(b"kept").hexdigest()
+    # The sequencer keeps growing across the restart.
+    s3.put_object(Bucket=bucket, Key="uploads/durable.jpg", Body=b"again")
+    got = wait_for(lambda: (r := records(s, name)) and len(r) >= 2 and r)
+    seqs = sorted(r["Records"][0]["s3"]["object"]["sequencer"] for r in got)
+    assert seqs[1] > seqs[0]
+    assert rec["s3"]["object"]["sequencer"] == seqs[0]
