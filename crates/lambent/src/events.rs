@@ -216,16 +216,9 @@ impl Events {
         let mut backoff = Duration::from_millis(10);
         let started = std::time::Instant::now();
         let completed = loop {
-            let inv = Invocation {
-                request_id: inv.request_id.clone(),
-                payload: inv.payload.clone(),
-                invoked_arn: inv.invoked_arn.clone(),
-                client_context: inv.client_context.clone(),
-                tail: false,
-            };
             match ctl
                 .scheduler()
-                .invoke(resolved.config(), &resolved.code_dir, inv)
+                .invoke(resolved.config(), &resolved.code_dir, inv.clone())
                 .await
             {
                 Ok(c) => break c,

@@ -3,7 +3,7 @@
 
 use super::{blocking, timestamp};
 use base64::Engine;
-use lambent_store::objects::{ListEntry, ListQuery, ObjectStore};
+use lambent_store::objects::{ListEntry, ListQuery, Listing, ObjectStore};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use s3s::dto::*;
 use s3s::{s3_error, S3Response, S3Result};
@@ -42,32 +42,16 @@ pub async fn list_v2(
         ),
         None => input.start_after.clone(),
     };
-    let prefix = input.prefix.clone().unwrap_or_default();
-    let delimiter = input.delimiter.clone();
-    let bucket = input.bucket.clone();
-    let page = blocking(store, move |s| {
-        s.list(
-            &bucket,
-            &ListQuery {
-                prefix: &prefix,
-                delimiter: delimiter.as_deref(),
-                after: after.as_deref(),
-                max_keys: max_keys as usize,
-            },
-        )
-    })
+    let page = walk(
+        store,
+        &input.bucket,
+        &input.prefix,
+        &input.delimiter,
+        after,
+        max_keys,
+    )
     .await?;
-    let url = input
-        .encoding_type
-        .as_ref()
-        .is_some_and(|e| e.as_str() == EncodingType::URL);
-    let encode = |s: String| {
-        if url {
-            utf8_percent_encode(&s, KEEP).to_string()
-        } else {
-            s
-        }
-    };
+    let encode = encoder(input.encoding_type.as_ref());
     let key_count = page.entries.len() as i32;
     let (contents, prefixes) = entries(page.entries, &encode);
     Ok(S3Response::new(ListObjectsV2Output {
@@ -97,33 +81,17 @@ pub async fn list_v1(
     input: ListObjectsInput,
 ) -> S3Result<S3Response<ListObjectsOutput>> {
     let max_keys = input.max_keys.unwrap_or(MAX_KEYS).clamp(0, MAX_KEYS);
-    let prefix = input.prefix.clone().unwrap_or_default();
-    let delimiter = input.delimiter.clone();
     let after = input.marker.clone().filter(|m| !m.is_empty());
-    let bucket = input.bucket.clone();
-    let page = blocking(store, move |s| {
-        s.list(
-            &bucket,
-            &ListQuery {
-                prefix: &prefix,
-                delimiter: delimiter.as_deref(),
-                after: after.as_deref(),
-                max_keys: max_keys as usize,
-            },
-        )
-    })
+    let page = walk(
+        store,
+        &input.bucket,
+        &input.prefix,
+        &input.delimiter,
+        after,
+        max_keys,
+    )
     .await?;
-    let url = input
-        .encoding_type
-        .as_ref()
-        .is_some_and(|e| e.as_str() == EncodingType::URL);
-    let encode = |s: String| {
-        if url {
-            utf8_percent_encode(&s, KEEP).to_string()
-        } else {
-            s
-        }
-    };
+    let encode = encoder(input.encoding_type.as_ref());
     let (contents, prefixes) = entries(page.entries, &encode);
     let has_delimiter = input.delimiter.as_deref().is_some_and(|d| !d.is_empty());
     Ok(S3Response::new(ListObjectsOutput {
@@ -139,6 +107,46 @@ pub async fn list_v1(
         encoding_type: input.encoding_type,
         ..ListObjectsOutput::default()
     }))
+}
+
+/// One page of the store's listing walk, shared by both versions.
+async fn walk(
+    store: &Arc<ObjectStore>,
+    bucket: &str,
+    prefix: &Option<String>,
+    delimiter: &Option<String>,
+    after: Option<String>,
+    max_keys: i32,
+) -> S3Result<Listing> {
+    let (bucket, prefix, delimiter) = (
+        bucket.to_string(),
+        prefix.clone().unwrap_or_default(),
+        delimiter.clone(),
+    );
+    blocking(store, move |s| {
+        s.list(
+            &bucket,
+            &ListQuery {
+                prefix: &prefix,
+                delimiter: delimiter.as_deref(),
+                after: after.as_deref(),
+                max_keys: max_keys as usize,
+            },
+        )
+    })
+    .await
+}
+
+/// How names come out: percent-encoded under `encoding-type=url`, else as they are.
+fn encoder(encoding_type: Option<&EncodingType>) -> impl Fn(String) -> String + Copy {
+    let url = encoding_type.is_some_and(|e| e.as_str() == EncodingType::URL);
+    move |s: String| {
+        if url {
+            utf8_percent_encode(&s, KEEP).to_string()
+        } else {
+            s
+        }
+    }
 }
 
 /// A page's entries as S3's `Contents` and `CommonPrefixes`, names passed through `encode`.

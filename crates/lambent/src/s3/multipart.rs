@@ -57,6 +57,20 @@ pub async fn create(
     }))
 }
 
+/// `NoSuchUpload` unless `id` is an open upload of `bucket`/`key`.
+async fn require_upload(
+    store: &Arc<ObjectStore>,
+    bucket: &str,
+    key: &str,
+    id: &str,
+) -> S3Result<()> {
+    let (b, k, i) = (bucket.to_string(), key.to_string(), id.to_string());
+    blocking(store, move |s| s.upload(&b, &k, &i))
+        .await?
+        .ok_or_else(no_such_upload)?;
+    Ok(())
+}
+
 pub async fn upload_part(
     store: &Arc<ObjectStore>,
     input: UploadPartInput,
@@ -64,10 +78,7 @@ pub async fn upload_part(
     let number = part_number(input.part_number)?;
     let (bucket, key, id) = (input.bucket, input.key, input.upload_id);
     // Refuse an unknown upload before reading a possibly large body.
-    let (b, k, i) = (bucket.clone(), key.clone(), id.clone());
-    blocking(store, move |s| s.upload(&b, &k, &i))
-        .await?
-        .ok_or_else(no_such_upload)?;
+    require_upload(store, &bucket, &key, &id).await?;
     let pending = receive(
         store,
         input.body,
@@ -91,10 +102,7 @@ pub async fn upload_part_copy(
 ) -> S3Result<S3Response<UploadPartCopyOutput>> {
     let number = part_number(input.part_number)?;
     let (bucket, key, id) = (input.bucket, input.key, input.upload_id);
-    let (b, k, i) = (bucket.clone(), key.clone(), id.clone());
-    blocking(store, move |s| s.upload(&b, &k, &i))
-        .await?
-        .ok_or_else(no_such_upload)?;
+    require_upload(store, &bucket, &key, &id).await?;
     let (src_bucket, src_key) = source(&input.copy_source)?;
     let conditions = Conditions {
         if_match: input.copy_source_if_match,

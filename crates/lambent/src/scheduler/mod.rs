@@ -21,7 +21,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// One invocation as the scheduler needs it.
+/// One invocation as the scheduler needs it (cheap to clone: the payload is shared).
+#[derive(Clone)]
 pub struct Invocation {
     pub request_id: String,
     pub payload: Bytes,
