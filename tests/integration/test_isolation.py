@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import signal
+import sys
 import subprocess
 import threading
 import time
@@ -412,3 +413,37 @@ def test_degraded_mode_without_root_says_so_and_still_caps_memory():
     finally:
         s.stop()
         shutil.rmtree(base, ignore_errors=True)
+
+
+@needs_view
+def test_an_interpreter_under_tmp_is_seen_through_the_private_tmp(fresh_server, tmp_path):
+    """The host's `/tmp` is hidden, but a `python3` that lives there (a checkout or a
+    virtualenv under `/tmp`) is mounted on top of the private `/tmp`, read-only."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    s = fresh_server(env={"PATH": f"{venv}/bin:{os.environ['PATH']}"})
+    lam = s.client("lambda")
+    name = unique("tmp-python")
+    code = """
+import os, sys
+def handler(event, context):
+    with open("/tmp/mine", "w") as f:
+        f.write("x")
+    try:
+        open(os.path.join(sys.prefix, "written"), "w")
+        prefix_writable = True
+    except OSError:
+        prefix_writable = False
+    return {"prefix": sys.prefix, "tmp": sorted(os.listdir("/tmp")),
+            "prefix_writable": prefix_writable}
+"""
+    lam.create_function(FunctionName=name, Runtime="python3.12", Handler="app.handler",
+                        Role=ROLE, Code={"ZipFile": make_zip({"app.py": code})})
+    for _ in range(2):  # two cold starts
+        lam.update_function_configuration(FunctionName=name, Description=unique("d"))
+        lam.get_waiter("function_updated_v2").wait(FunctionName=name)
+        resp, body = invoke(lam, name, {})
+        assert "FunctionError" not in resp, body
+        assert body["prefix"] == str(venv)
+        assert not body["prefix_writable"]
+        assert "mine" in body["tmp"]

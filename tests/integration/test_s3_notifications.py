@@ -15,7 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import error_code, status
-from test_async import RECORDER, create, records, wait_for
+from test_async import RECORDER, create, failed_events, log_lines, records, wait_for
 from test_s3 import s3_client
 
 CREATED_AND_REMOVED = ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
@@ -192,3 +192,83 @@ def test_a_notification_acknowledged_before_kill_9_is_delivered_after_restart(fr
     seqs = sorted(r["Records"][0]["s3"]["object"]["sequencer"] for r in got)
     assert seqs[1] > seqs[0]
     assert rec["s3"]["object"]["sequencer"] == seqs[0]
+
+
+LOOPER = """
+import os, boto3
+s3 = boto3.client("s3")
+def handler(event, context):
+    rec = event["Records"][0]["s3"]
+    n = int(rec["object"]["key"].split("/")[1].split(".")[0])
+    print("HOP", n + 1, os.environ.get("_X_AMZN_TRACE_ID", ""))
+    if n + 1 < int(os.environ.get("STOP_AT", "1000")):
+        s3.put_object(Bucket=rec["bucket"]["name"], Key=f"loop/{n + 1}.txt", Body=b"again")
+"""
+
+
+def hops(server, name):
+    return [l for l in log_lines(server, name) if l.startswith("HOP ")]
+
+
+def metric(server, line_start):
+    import urllib.request
+    text = urllib.request.urlopen(f"{server.endpoint}/_lambent/metrics", timeout=10).read()
+    for line in text.decode().splitlines():
+        if line.startswith(line_start):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_a_function_writing_where_it_is_triggered_is_stopped_after_16_hops(fresh_server):
+    s = fresh_server("--async-retry-delay", "1s")
+    lam, s3 = s.client("lambda"), s3_client(s)
+    name = f"s3-looper-{uuid.uuid4().hex[:8]}"
+    arn = create(lam, name, LOOPER, Timeout=30)
+    assert lam.get_function_recursion_config(FunctionName=name)["RecursiveLoop"] == "Terminate"
+    bucket = bucket_name()
+    s3.create_bucket(Bucket=bucket)
+    configure(s3, bucket, arn, events=["s3:ObjectCreated:*"], prefix="loop/", suffix=".txt")
+
+    s3.put_object(Bucket=bucket, Key="loop/0.txt", Body=b"start")
+    failed = wait_for(lambda: failed_events(s, name), timeout=60)
+    assert [f["Condition"] for f in failed] == ["RecursiveInvocationDropped"]
+    # The record of the 17th run is kept, as the 16th run's write made it.
+    assert failed[0]["Payload"]["Records"][0]["s3"]["object"]["key"] == "loop/16.txt"
+    time.sleep(1)
+    ran = hops(s, name)
+    assert sorted(int(l.split()[1]) for l in ran) == list(range(1, 17))
+    # Each run saw its place in the chain in its trace header.
+    assert all(";Lineage=" in l and l.endswith(f":{l.split()[1]}") for l in ran)
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="loop/")["Contents"]]
+    assert len(keys) == 17
+    notice = [l for l in log_lines(s, name) if "recursive loop detection" in l]
+    assert len(notice) == 1 and failed[0]["RequestId"] in notice[0]
+    assert metric(s, f'lambent_recursive_invocations_dropped_total{{function="{name}"}}') == 1
+
+
+def test_recursion_config_allow_lets_a_loop_run_on(fresh_server):
+    s = fresh_server("--async-retry-delay", "1s")
+    lam, s3 = s.client("lambda"), s3_client(s)
+    name = f"s3-allowed-{uuid.uuid4().hex[:8]}"
+    arn = create(lam, name, LOOPER, Timeout=30, Environment={"Variables": {"STOP_AT": "20"}})
+    with pytest.raises(ClientError) as e:
+        lam.put_function_recursion_config(FunctionName=name, RecursiveLoop="InvalidValue")
+    assert (error_code(e), status(e)) == ("ValidationException", 400)
+    assert e.value.response["Error"]["Message"] == (
+        "1 validation error detected: Value 'InvalidValue' at 'recursiveLoop' failed to satisfy "
+        "constraint: Member must satisfy enum value set: [Terminate, Allow]")
+    put = lam.put_function_recursion_config(FunctionName=name, RecursiveLoop="Allow")
+    assert put["RecursiveLoop"] == "Allow"
+    assert lam.get_function_recursion_config(FunctionName=name)["RecursiveLoop"] == "Allow"
+    with pytest.raises(ClientError) as e:
+        lam.get_function_recursion_config(FunctionName="no-such-function")
+    assert error_code(e) == "ResourceNotFoundException"
+    bucket = bucket_name()
+    s3.create_bucket(Bucket=bucket)
+    configure(s3, bucket, arn, events=["s3:ObjectCreated:*"], prefix="loop/", suffix=".txt")
+
+    s3.put_object(Bucket=bucket, Key="loop/0.txt", Body=b"start")
+    wait_for(lambda: len(hops(s, name)) >= 20, timeout=60)
+    time.sleep(1)
+    assert sorted(int(l.split()[1]) for l in hops(s, name)) == list(range(1, 21))
+    assert failed_events(s, name) == []

@@ -170,6 +170,14 @@ impl View {
             }))
             .collect();
         binds.extend(self.binds.iter().cloned());
+        // The private `/tmp` first: a bind whose host path is under `/tmp` (an interpreter
+        // in a virtualenv there) is then mounted on top of it, not hidden by it.
+        mkdirs(Path::new("/tmp"), &mut steps)?;
+        steps.push(Step::Tmpfs {
+            target: cstr(&inside(Path::new("/tmp")))?,
+            options: CString::new(format!("size={},mode=1777", self.tmp_bytes.max(4096)))
+                .map_err(|_| io::Error::other("tmpfs options"))?,
+        });
         for b in &binds {
             let meta = match std::fs::symlink_metadata(&b.source) {
                 Ok(m) => m,
@@ -205,12 +213,6 @@ impl View {
         for dir in &self.mount_points {
             mkdirs(dir, &mut steps)?;
         }
-        mkdirs(Path::new("/tmp"), &mut steps)?;
-        steps.push(Step::Tmpfs {
-            target: cstr(&inside(Path::new("/tmp")))?,
-            options: CString::new(format!("size={},mode=1777", self.tmp_bytes.max(4096)))
-                .map_err(|_| io::Error::other("tmpfs options"))?,
-        });
         mkdirs(Path::new("/proc"), &mut steps)?;
         steps.push(Step::Proc(cstr(&inside(Path::new("/proc")))?));
         Ok(Prepared {

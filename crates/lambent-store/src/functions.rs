@@ -32,6 +32,9 @@ pub struct FunctionRecord {
     /// alias name).
     #[serde(default)]
     pub event_invoke: BTreeMap<String, EventInvokeConfig>,
+    /// PutFunctionRecursionConfig's `Allow`: recursive loops are not stopped.
+    #[serde(default)]
+    pub recursion_allowed: bool,
 }
 
 /// PutProvisionedConcurrencyConfig's request, as stored.

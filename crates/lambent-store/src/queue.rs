@@ -28,6 +28,8 @@ pub struct NewEvent {
     pub payload: Vec<u8>,
     pub client_context: Option<String>,
     pub enqueued_ms: i64,
+    /// The chain of events this one continues: a trace header's `Lineage` field.
+    pub lineage: Option<String>,
 }
 
 /// A stored event.
@@ -47,6 +49,7 @@ pub struct Event {
     pub due_ms: i64,
     /// The last error document the function returned, kept for the failure record.
     pub response: Option<Vec<u8>>,
+    pub lineage: Option<String>,
 }
 
 /// An event that will not be delivered, kept for `lambent events failed`.
@@ -93,7 +96,7 @@ pub struct Queue {
 const MAX_BATCH: usize = 512;
 
 const COLUMNS: &str = "id, request_id, function, qualifier, payload, client_context, enqueued_ms,
-                       attempts, throttles, due_ms, response";
+                       attempts, throttles, due_ms, response, lineage";
 
 fn sql(step: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
     move |source| StoreError::Sql { step, source }
@@ -112,6 +115,7 @@ fn row_to_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
         throttles: row.get(8)?,
         due_ms: row.get(9)?,
         response: row.get(10)?,
+        lineage: row.get(11)?,
     })
 }
 
@@ -143,11 +147,13 @@ impl Queue {
                      state TEXT NOT NULL DEFAULT 'pending',
                      condition TEXT,
                      response BLOB,
-                     failed_ms INTEGER
+                     failed_ms INTEGER,
+                     lineage TEXT
                  );
                  CREATE INDEX IF NOT EXISTS events_due ON events (state, due_ms);",
             )
             .map_err(sql("creating the queue schema"))?;
+        add_lineage_column(&writer)?;
         let reads = open()?;
         let (writes, rx) = mpsc::channel::<Write>();
         std::thread::Builder::new()
@@ -313,8 +319,8 @@ impl Queue {
             .query_map(params![function], |row| {
                 Ok(FailedEvent {
                     event: row_to_event(row)?,
-                    condition: row.get::<_, Option<String>>(11)?.unwrap_or_default(),
-                    failed_ms: row.get::<_, Option<i64>>(12)?.unwrap_or(0),
+                    condition: row.get::<_, Option<String>>(12)?.unwrap_or_default(),
+                    failed_ms: row.get::<_, Option<i64>>(13)?.unwrap_or(0),
                 })
             })
             .map_err(sql("listing failed events"))?;
@@ -333,6 +339,19 @@ impl Queue {
             .optional()
             .map_err(sql("reading an event"))
     }
+}
+
+/// Queues made before recursion detection have no `lineage` column: adds it.
+fn add_lineage_column(db: &rusqlite::Connection) -> Result<(), StoreError> {
+    let has = db
+        .prepare("SELECT 1 FROM pragma_table_info('events') WHERE name = 'lineage'")
+        .and_then(|mut s| s.exists([]))
+        .map_err(sql("reading the queue schema"))?;
+    if !has {
+        db.execute_batch("ALTER TABLE events ADD COLUMN lineage TEXT")
+            .map_err(sql("adding the lineage column"))?;
+    }
+    Ok(())
 }
 
 /// The writer thread: commits what has arrived in one transaction, then completes it.
@@ -379,8 +398,8 @@ fn apply(tx: &rusqlite::Transaction<'_>, w: &Write) -> rusqlite::Result<i64> {
         Write::Enqueue(e, _) => {
             tx.prepare_cached(
                 "INSERT INTO events (request_id, function, qualifier, payload, client_context,
-                                     enqueued_ms, due_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+                                     enqueued_ms, due_ms, lineage)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
             )?
             .execute(params![
                 e.request_id,
@@ -388,7 +407,8 @@ fn apply(tx: &rusqlite::Transaction<'_>, w: &Write) -> rusqlite::Result<i64> {
                 e.qualifier,
                 e.payload,
                 e.client_context,
-                e.enqueued_ms
+                e.enqueued_ms,
+                e.lineage
             ])?;
             Ok(tx.last_insert_rowid())
         }
@@ -454,6 +474,7 @@ mod tests {
             qualifier: None,
             payload: format!("{{\"n\":{n}}}").into_bytes(),
             client_context: None,
+            lineage: None,
             enqueued_ms: 1_000,
         }
     }

@@ -11,6 +11,9 @@
 //!   `RetriesExhausted`.
 //! - An event older than `MaximumEventAgeInSeconds` (default six hours) when its turn comes
 //!   fails `EventAgeExceeded`.
+//! - An event whose function has already run [`MAX_HOPS`] times in its chain of events
+//!   (`crate::lineage`) is not run: it fails `RecursiveInvocationDropped`, with a line in the
+//!   function's log, unless the function's recursion config is `Allow`.
 //! - Success sends AWS's invocation record to the `OnSuccess` destination, failure to
 //!   `OnFailure`. A Lambda function destination gets the record as an event of its own,
 //!   through the same queue.
@@ -19,6 +22,7 @@
 //! When it will not run again it is kept as failed, which `lambent events failed` lists.
 
 use crate::control::Control;
+use crate::lineage::{Lineage, MAX_HOPS};
 use crate::scheduler::{Invocation, Outcome};
 use bytes::Bytes;
 use lambent_aws::lambda::model::EventInvokeConfig;
@@ -36,6 +40,9 @@ pub const MAX_PER_FUNCTION: usize = 8;
 /// How long a throttled delivery keeps retrying in memory before it goes back to the
 /// queue (and frees its place for other functions' events).
 const THROTTLE_PATIENCE: Duration = Duration::from_secs(10);
+
+/// The condition of an event stopped by recursive loop detection.
+const RECURSION_CONDITION: &str = "RecursiveInvocationDropped";
 
 /// AWS's wait before the second attempt; the third waits twice as long.
 pub const DEFAULT_RETRY_DELAY: Duration = Duration::from_secs(60);
@@ -204,12 +211,37 @@ impl Events {
             .await;
             return;
         }
+        // This run's place in its chain of events: a loop stops here.
+        let mut lineage = event
+            .lineage
+            .as_deref()
+            .and_then(Lineage::parse)
+            .unwrap_or_default();
+        let hops = lineage.bump(&event.function);
+        if hops > MAX_HOPS && !resolved.record().recursion_allowed {
+            ctl.scheduler()
+                .telemetry()
+                .record_recursion_dropped(&event.function);
+            log_recursion_stop(ctl, &event, &lineage);
+            let version = resolved.config().version.clone();
+            self.finish_failed(
+                ctl,
+                &config,
+                &event,
+                (&function_arn, &version),
+                RECURSION_CONDITION,
+            )
+            .await;
+            return;
+        }
+        let lineage = lineage.to_string();
         let inv = Invocation {
             request_id: event.request_id.clone(),
             payload: Bytes::from(event.payload.clone()),
             invoked_arn: resolved.invoked_arn.clone(),
             client_context: event.client_context.clone(),
             tail: false,
+            lineage: Some(lineage.clone()),
         };
         // Throttled (concurrency limits): wait and try again, a little longer each time; not
         // an attempt. After a while the event goes back to the queue for later.
@@ -260,7 +292,8 @@ impl Events {
         if completed.outcome == Outcome::Ok {
             if let Some(dest) = config.destination_config.on_success.destination.as_deref() {
                 let body = record("Success", &completed.payload);
-                self.send_to_destination(ctl, dest, body).await;
+                self.send_to_destination(ctl, dest, body, Some(lineage))
+                    .await;
             }
             self.settle(|q, done| q.delete(event.id, done)).await;
             return;
@@ -283,7 +316,8 @@ impl Events {
         }
         if let Some(dest) = config.destination_config.on_failure.destination.as_deref() {
             let body = record("RetriesExhausted", &completed.payload);
-            self.send_to_destination(ctl, dest, body).await;
+            self.send_to_destination(ctl, dest, body, Some(lineage))
+                .await;
         }
         let response = Some(completed.payload.to_vec());
         ctl.scheduler()
@@ -323,7 +357,8 @@ impl Events {
                 response_payload: event.response.as_deref(),
             }
             .to_json();
-            self.send_to_destination(ctl, dest, body).await;
+            self.send_to_destination(ctl, dest, body, event.lineage.clone())
+                .await;
         }
         self.settle_failed(event, condition, None).await;
     }
@@ -362,9 +397,15 @@ impl Events {
         }
     }
 
-    /// Queues AWS's invocation record for a destination. Only Lambda functions are
-    /// delivered to; other destinations are reported.
-    async fn send_to_destination(&self, ctl: &Control, destination: &str, body: Vec<u8>) {
+    /// Queues AWS's invocation record for a destination, in the chain of the event it
+    /// records. Only Lambda functions are delivered to; other destinations are reported.
+    async fn send_to_destination(
+        &self,
+        ctl: &Control,
+        destination: &str,
+        body: Vec<u8>,
+        lineage: Option<String>,
+    ) {
         let Some((function, qualifier)) = lambda_destination(destination) else {
             tracing::warn!(%destination, "destinations other than Lambda functions are not delivered to yet");
             return;
@@ -383,6 +424,7 @@ impl Events {
             payload: body,
             client_context: None,
             enqueued_ms: now_ms(),
+            lineage,
         };
         if let Err(e) = self.accept(event).await {
             tracing::warn!(%destination, error = %e, "queueing a destination's record failed");
@@ -427,6 +469,25 @@ impl Events {
 }
 
 /// The function name and qualifier of a Lambda function ARN.
+/// Says in the function's log why an event of it did not run (AWS notifies by e-mail).
+fn log_recursion_stop(ctl: &Control, event: &Event, lineage: &Lineage) {
+    let message = format!(
+        "lambent stopped event {} of {}: the function ran more than {MAX_HOPS} times in one chain of events (recursive loop detection; Lineage={lineage}). It is kept as a failed event; if the loop is intended, allow it with `aws lambda put-function-recursion-config --function-name {} --recursive-loop Allow`.",
+        event.request_id, event.function, event.function
+    );
+    tracing::warn!(function = %event.function, request_id = %event.request_id, "recursive loop stopped");
+    let logs = ctl.scheduler().logs();
+    let group = crate::logs::group_name(&event.function);
+    let stream = crate::logs::new_stream_name("$LATEST");
+    let written = logs.writer(&group, &stream).and_then(|mut w| {
+        w.append(crate::logs::now_millis(), message.as_bytes())?;
+        w.flush()
+    });
+    if let Err(e) = written {
+        tracing::warn!(error = %e, function = %event.function, "writing the recursion notice failed");
+    }
+}
+
 fn lambda_destination(arn: &str) -> Option<(String, Option<String>)> {
     let mut parts = arn.split(':');
     let (_, _, service, _, _, kind, name) = (

@@ -11,6 +11,7 @@ pub mod control;
 pub mod edge;
 pub mod events;
 mod examples;
+pub mod lineage;
 pub mod logs;
 pub mod runtime_api;
 pub mod runtimes;

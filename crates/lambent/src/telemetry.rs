@@ -60,6 +60,7 @@ struct Stats {
     init: Histogram,
     retries: u64,
     failed_events: u64,
+    recursion_dropped: u64,
 }
 
 /// (minute, memory MB) → (requests, billed ms).
@@ -165,6 +166,14 @@ impl Telemetry {
         self.with_stats(function, |s| s.failed_events += 1);
     }
 
+    /// An event stopped by recursive loop detection (also a failed event).
+    pub fn record_recursion_dropped(&self, function: &str) {
+        self.with_stats(function, |s| {
+            s.recursion_dropped += 1;
+            s.failed_events += 1;
+        });
+    }
+
     /// Writes the pending usage to the store. Blocking (one SQLite transaction).
     pub fn flush(&self) {
         let pending = std::mem::take(&mut self.state().pending);
@@ -264,6 +273,12 @@ impl Telemetry {
             "lambent_async_failed_events_total",
             "Asynchronous events that will not be delivered.",
             &|s| s.failed_events,
+        );
+        counter(
+            &mut out,
+            "lambent_recursive_invocations_dropped_total",
+            "Events not run because their function looped more than 16 times in one chain.",
+            &|s| s.recursion_dropped,
         );
         for (metric, help, pick) in [
             (

@@ -378,6 +378,7 @@ impl Control {
             reserved_concurrency: None,
             provisioned: BTreeMap::new(),
             event_invoke: BTreeMap::new(),
+            recursion_allowed: false,
         };
         let mut response = latest;
         {

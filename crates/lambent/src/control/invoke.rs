@@ -51,6 +51,7 @@ pub async fn invoke(ctl: &Control, f: &str, req: &ApiRequest) -> Result<ApiRespo
         invoked_arn: resolved.invoked_arn.clone(),
         client_context,
         tail,
+        lineage: None,
     };
     match kind {
         Kind::DryRun => Ok(ApiResponse::empty(204)),
@@ -84,6 +85,7 @@ pub async fn invoke_async_legacy(
         invoked_arn: resolved.invoked_arn.clone(),
         client_context: None,
         tail: false,
+        lineage: None,
     };
     let (name, _) = ctl.resolve_name(f, None)?;
     accept_async(ctl, &name, None, inv).await?;
@@ -217,6 +219,8 @@ async fn accept_async(
         payload: inv.payload.to_vec(),
         client_context: inv.client_context,
         enqueued_ms: crate::logs::now_millis(),
+        // AWS does not follow chains through direct invocations.
+        lineage: None,
     };
     ctl.events()
         .accept(event)

@@ -12,6 +12,7 @@ mod event_invoke;
 mod functions;
 mod invoke;
 mod provisioned;
+mod recursion;
 mod request;
 mod routes;
 mod tags;

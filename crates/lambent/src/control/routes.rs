@@ -1,8 +1,8 @@
 //! Every route of the Lambda API, in one table.
 
 use super::{
-    aliases, concurrency, event_invoke, functions, invoke, provisioned, tags, versions, ApiRequest,
-    ApiResponse, Control,
+    aliases, concurrency, event_invoke, functions, invoke, provisioned, recursion, tags, versions,
+    ApiRequest, ApiResponse, Control,
 };
 use http::Method;
 use lambent_aws::lambda::LambdaError;
@@ -50,6 +50,12 @@ pub async fn handle(ctl: &Control, req: ApiRequest) -> Result<ApiResponse, Lambd
         (&Method::GET, ["2019-09-30", "functions", f, "concurrency"]) => concurrency::get(ctl, f),
         (&Method::DELETE, ["2017-10-31", "functions", f, "concurrency"]) => {
             concurrency::delete(ctl, f)
+        }
+        (&Method::PUT, ["2024-08-31", "functions", f, "recursion-config"]) => {
+            recursion::put(ctl, f, &req)
+        }
+        (&Method::GET, ["2024-08-31", "functions", f, "recursion-config"]) => {
+            recursion::get(ctl, f)
         }
         (&Method::PUT, ["2019-09-30", "functions", f, "provisioned-concurrency"]) => {
             provisioned::put(ctl, f, &req)

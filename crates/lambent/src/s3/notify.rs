@@ -6,6 +6,8 @@
 //!
 //! The record's `sequencer` is the store's ever-growing counter in hex, so it increases per
 //! key across restarts; `responseElements` carries the request ids also put on the response.
+//! The `Lineage` of the request's trace header (a function's SDK sends one) goes on with
+//! the events, so a function that writes where it is triggered stops (`crate::lineage`).
 //!
 //! Invariant: a change whose response was sent has had its events committed to the queue.
 
@@ -40,6 +42,9 @@ pub(super) struct Caller {
     source_ip: String,
     request_id: String,
     id_2: String,
+    /// The chain of events the request continues, from its trace header (a function's SDK
+    /// sends it): the events it causes carry it on (`crate::lineage`).
+    lineage: Option<String>,
 }
 
 impl Caller {
@@ -61,11 +66,18 @@ impl Caller {
             use base64::Engine;
             base64::engine::general_purpose::STANDARD.encode(uuid::Uuid::new_v4().as_bytes())
         };
+        let lineage = req
+            .headers
+            .get("x-amzn-trace-id")
+            .and_then(|v| v.to_str().ok())
+            .and_then(crate::lineage::Lineage::from_trace_header)
+            .map(|l| l.to_string());
         Caller {
             principal,
             source_ip,
             request_id: id[..16].to_string(),
             id_2,
+            lineage,
         }
     }
 
@@ -155,6 +167,7 @@ impl Notifier {
                     payload: serde_json::to_vec(&record).unwrap_or_default(),
                     client_context: None,
                     enqueued_ms: now,
+                    lineage: caller.lineage.clone(),
                 };
                 self.events.accept(event).await.map_err(|e| {
                     S3Error::with_message(S3ErrorCode::InternalError, e.to_string())

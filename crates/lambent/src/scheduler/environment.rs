@@ -270,7 +270,7 @@ impl Environment {
             timeout: self.timeout,
             invoked_arn: inv.invoked_arn,
             client_context: inv.client_context,
-            trace_id: trace_id(),
+            trace_id: trace_id(inv.lineage.as_deref()),
         });
 
         let mut init_duration = None;
@@ -621,18 +621,23 @@ fn report_line(
     line
 }
 
-/// An X-Ray trace header for one invocation.
-fn trace_id() -> String {
+/// An X-Ray trace header for one invocation, with its chain's `Lineage` if it has one.
+fn trace_id(lineage: Option<&str>) -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
     let id = uuid::Uuid::new_v4().simple().to_string();
-    format!(
+    let mut header = format!(
         "Root=1-{secs:08x}-{};Parent={};Sampled=0",
         &id[..24],
         &id[16..32]
-    )
+    );
+    if let Some(lineage) = lineage {
+        header.push_str(";Lineage=");
+        header.push_str(lineage);
+    }
+    header
 }
 
 #[allow(clippy::too_many_arguments)]

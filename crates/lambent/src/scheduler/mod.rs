@@ -32,6 +32,8 @@ pub struct Invocation {
     pub client_context: Option<String>,
     /// Collect the last 4 KB of the invocation's log.
     pub tail: bool,
+    /// The chain of events this invocation continues, for its trace header (`crate::lineage`).
+    pub lineage: Option<String>,
 }
 
 /// How an invocation ended.
@@ -256,6 +258,11 @@ impl Scheduler {
             .telemetry
             .record(&config.function_name, &completed);
         Ok(completed)
+    }
+
+    /// The log store functions write to.
+    pub fn logs(&self) -> &LogStore {
+        &self.shared.logs
     }
 
     /// Metrics, metering and usage reports.
