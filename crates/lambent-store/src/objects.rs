@@ -92,6 +92,16 @@ pub struct ObjectAttributes {
     pub cache_control: Option<String>,
     /// User metadata (`x-amz-meta-*`), names lowercased.
     pub metadata: BTreeMap<String, String>,
+    /// The additional checksum the upload asked for, computed over the whole object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<StoredChecksum>,
+}
+
+/// An additional checksum (`x-amz-checksum-*`): AWS's algorithm name and base64 value.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StoredChecksum {
+    pub algorithm: String,
+    pub value: String,
 }
 
 /// A committed object.

@@ -1,9 +1,14 @@
 //! The example functions (`lambent up --examples`), embedded in the binary so they deploy
-//! from anywhere. A function that already exists is left as the user has it.
+//! from anywhere, and the bucket `lambent-examples`, whose uploads under `uploads/` invoke
+//! the thumbnails example. A function, bucket or notification configuration that already
+//! exists is left as the user has it.
 
 use crate::control::{Control, CreateFunction};
+use anyhow::Context;
 use base64::Engine;
+use lambent_aws::arn::FunctionArn;
 use lambent_aws::lambda::model::Environment;
+use lambent_store::objects::{ObjectError, ObjectStore};
 
 struct Example {
     name: &'static str,
@@ -12,6 +17,8 @@ struct Example {
     file: &'static str,
     source: &'static str,
     description: &'static str,
+    timeout: i64,
+    memory_size: i64,
 }
 
 const EXAMPLES: &[Example] = &[
@@ -22,6 +29,8 @@ const EXAMPLES: &[Example] = &[
         file: "app.py",
         source: include_str!("../../../examples/sum-python/app.py"),
         description: "Returns value1 + value2",
+        timeout: 3,
+        memory_size: 128,
     },
     Example {
         name: "sum-node",
@@ -30,6 +39,8 @@ const EXAMPLES: &[Example] = &[
         file: "index.js",
         source: include_str!("../../../examples/sum-node/index.js"),
         description: "Returns value1 + value2",
+        timeout: 3,
+        memory_size: 128,
     },
     Example {
         name: "logging-python",
@@ -38,6 +49,8 @@ const EXAMPLES: &[Example] = &[
         file: "app.py",
         source: include_str!("../../../examples/logging-python/app.py"),
         description: "Logs its event and context",
+        timeout: 3,
+        memory_size: 128,
     },
     Example {
         name: "logging-node",
@@ -46,11 +59,26 @@ const EXAMPLES: &[Example] = &[
         file: "index.js",
         source: include_str!("../../../examples/logging-node/index.js"),
         description: "Logs its event and context",
+        timeout: 3,
+        memory_size: 128,
+    },
+    Example {
+        name: "thumbnails",
+        runtime: "python3.12",
+        handler: "app.lambda_handler",
+        file: "app.py",
+        source: include_str!("../../../examples/thumbnails/app.py"),
+        description: "Writes a thumbnail of each PNG uploaded under uploads/",
+        timeout: 30,
+        memory_size: 256,
     },
 ];
 
-/// Creates each example function that does not exist yet.
-pub async fn deploy(control: &Control) -> anyhow::Result<()> {
+/// The bucket the thumbnails example watches.
+const BUCKET: &str = "lambent-examples";
+
+/// Creates each example function that does not exist yet, then the examples' bucket.
+pub async fn deploy(control: &Control, objects: &ObjectStore) -> anyhow::Result<()> {
     for ex in EXAMPLES {
         let zip = crate::cli::zip_entries([(ex.file, ex.source.as_bytes(), false)])?;
         let input = CreateFunction {
@@ -59,6 +87,8 @@ pub async fn deploy(control: &Control) -> anyhow::Result<()> {
             role: Some("arn:aws:iam::000000000000:role/lambent-examples".into()),
             handler: Some(ex.handler.into()),
             description: Some(ex.description.into()),
+            timeout: Some(ex.timeout),
+            memory_size: Some(ex.memory_size),
             environment: Some(Environment::default()),
             code: Some(crate::control::CodeInput {
                 zip_file: Some(base64::engine::general_purpose::STANDARD.encode(&zip)),
@@ -72,5 +102,35 @@ pub async fn deploy(control: &Control) -> anyhow::Result<()> {
             Err(e) => anyhow::bail!("deploying example {}: {e}", ex.name),
         }
     }
-    Ok(())
+    subscribe_thumbnails(control, objects)
+}
+
+/// Creates the examples' bucket if it is missing and, unless the bucket already has a
+/// notification configuration, subscribes `thumbnails` to what is created under `uploads/`.
+/// The function writes under `thumbnails/`, outside the rule, so it never invokes itself.
+fn subscribe_thumbnails(control: &Control, objects: &ObjectStore) -> anyhow::Result<()> {
+    match objects.create_bucket(BUCKET, crate::logs::now_millis()) {
+        Ok(()) => tracing::info!(bucket = BUCKET, "created the examples' bucket"),
+        Err(ObjectError::BucketExists(_)) => {}
+        Err(e) => return Err(e).context("creating the examples' bucket"),
+    }
+    if objects
+        .notifications(BUCKET)
+        .context("reading the examples' bucket notifications")?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let arn = FunctionArn {
+        region: control.region(),
+        name: "thumbnails",
+        qualifier: None,
+    }
+    .to_string();
+    let config =
+        crate::s3::single_lambda_rule("thumbnails", &arn, "s3:ObjectCreated:*", "uploads/")
+            .context("building the thumbnails notification rule")?;
+    objects
+        .put_notifications(BUCKET, &config)
+        .context("subscribing thumbnails to the examples' bucket")
 }

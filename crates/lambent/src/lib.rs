@@ -71,13 +71,13 @@ pub async fn run(
     )?;
     // Events accepted before a restart (or a kill) are delivered from here on.
     let dispatcher = events.spawn_dispatcher(control.clone());
-    if config.examples {
-        examples::deploy(&control).await?;
-    }
     let objects = Arc::new(
         lambent_store::objects::ObjectStore::open(&config.data_dir.join("objects"))
             .context("opening the object store")?,
     );
+    if config.examples {
+        examples::deploy(&control, &objects).await?;
+    }
     let notifier = s3::Notifier::new(events.clone(), control.clone());
     let s3 = s3::service(objects, keyring.clone(), notifier);
     let app = Arc::new(edge::App {

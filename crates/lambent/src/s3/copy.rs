@@ -88,16 +88,19 @@ pub async fn copy_object(
     };
     let (source, file) = open_source(store, src_bucket, src_key, conditions).await?;
     // COPY (the default) keeps the source's content headers and metadata and ignores the
-    // request's; REPLACE takes them all from the request.
+    // request's; REPLACE takes them all from the request. The bytes, and so their
+    // checksum, are the source's either way.
     let attributes = if replace {
-        attributes(
+        let mut a = attributes(
             input.content_type,
             input.content_encoding,
             input.content_disposition,
             input.content_language,
             input.cache_control,
             input.metadata,
-        )
+        );
+        a.checksum = source.attributes.checksum;
+        a
     } else {
         source.attributes
     };

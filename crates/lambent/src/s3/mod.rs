@@ -2,7 +2,8 @@
 //! SigV4 (header, presigned, aws-chunked streams) with our key ring, routes by method and
 //! query, and renders XML and errors; this module turns each operation into typed calls on
 //! the [`ObjectStore`] (`buckets.rs`, `objects.rs`, `copy.rs`, `multipart.rs`,
-//! `listing.rs`), with `auth.rs` holding the key-ring glue. Bucket notifications are
+//! `listing.rs`), with `auth.rs` holding the key-ring glue and `checksum.rs` the additional
+//! checksums (`x-amz-checksum-*`, as headers or aws-chunked trailers). Bucket notifications are
 //! configured in `notifications.rs` and, once a change is committed, queued as Lambda events
 //! by `notify.rs` before the response goes out.
 //!
@@ -11,6 +12,7 @@
 
 mod auth;
 mod buckets;
+mod checksum;
 mod copy;
 mod listing;
 mod multipart;
@@ -18,6 +20,7 @@ mod notifications;
 mod notify;
 mod objects;
 
+pub(crate) use notifications::single_lambda_rule;
 pub use notify::Notifier;
 
 use crate::auth::KeyRing;
@@ -209,7 +212,8 @@ impl s3s::S3 for Api {
     ) -> S3Result<S3Response<PutObjectOutput>> {
         let caller = notify::Caller::of(&req);
         let bucket = req.input.bucket.clone();
-        let (resp, record) = objects::put(&self.store, req.input).await?;
+        let checksum = checksum::Wanted::of(&req.headers, req.trailing_headers)?;
+        let (resp, record) = objects::put(&self.store, req.input, checksum).await?;
         let changes = vec![created("ObjectCreated:Put", record)];
         self.notified(caller, &bucket, changes, resp).await
     }
@@ -286,7 +290,8 @@ impl s3s::S3 for Api {
         &self,
         req: S3Request<UploadPartInput>,
     ) -> S3Result<S3Response<UploadPartOutput>> {
-        multipart::upload_part(&self.store, req.input).await
+        let checksum = checksum::Wanted::of(&req.headers, req.trailing_headers)?;
+        multipart::upload_part(&self.store, req.input, checksum).await
     }
 
     async fn upload_part_copy(

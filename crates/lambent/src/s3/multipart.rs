@@ -2,6 +2,7 @@
 //! CompleteMultipartUpload, AbortMultipartUpload, ListParts and ListMultipartUploads, as
 //! typed calls on the store's uploads (`lambent_store::multipart`).
 
+use super::checksum::{self, set_checksum, Wanted};
 use super::copy::{copy_bytes, copy_range, open_source, source};
 use super::objects::{attributes, receive, Conditions};
 use super::{blocking, now_millis, timestamp};
@@ -74,26 +75,30 @@ async fn require_upload(
 pub async fn upload_part(
     store: &Arc<ObjectStore>,
     input: UploadPartInput,
+    checksum: Option<Wanted>,
 ) -> S3Result<S3Response<UploadPartOutput>> {
     let number = part_number(input.part_number)?;
     let (bucket, key, id) = (input.bucket, input.key, input.upload_id);
     // Refuse an unknown upload before reading a possibly large body.
     require_upload(store, &bucket, &key, &id).await?;
-    let pending = receive(
+    let (pending, checksum) = receive(
         store,
         input.body,
         input.content_length,
         input.content_md5.as_deref(),
+        checksum,
     )
     .await?;
     let part = blocking(store, move |s| {
         s.commit_part(pending, &bucket, &key, &id, number, now_millis())
     })
     .await?;
-    Ok(S3Response::new(UploadPartOutput {
+    let mut output = UploadPartOutput {
         e_tag: Some(ETag::Strong(part.etag)),
         ..UploadPartOutput::default()
-    }))
+    };
+    set_checksum!(output, checksum::fields(checksum.as_ref()));
+    Ok(S3Response::new(output))
 }
 
 pub async fn upload_part_copy(

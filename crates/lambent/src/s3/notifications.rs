@@ -135,6 +135,30 @@ fn rule(
     })
 }
 
+/// The stored form of a configuration with a single Lambda rule, checked as a Put checks it:
+/// how `--examples` subscribes its thumbnails function to its bucket.
+pub(crate) fn single_lambda_rule(
+    id: &str,
+    arn: &str,
+    event: &str,
+    prefix: &str,
+) -> S3Result<String> {
+    let filter = NotificationConfigurationFilter {
+        key: Some(S3KeyFilter {
+            filter_rules: Some(vec![FilterRule {
+                name: Some(FilterRuleName::from("prefix".to_string())),
+                value: Some(prefix.to_string()),
+            }]),
+        }),
+    };
+    let events = vec![Event::from(event.to_string())];
+    let stored = Stored {
+        lambda: vec![rule(Some(id.into()), arn.into(), events, Some(filter))?],
+        ..Stored::default()
+    };
+    Ok(serde_json::to_string(&stored).unwrap_or_default())
+}
+
 /// Whether two event names can name one change (`s3:X:*` covers `s3:X:Y`).
 fn events_overlap(a: &str, b: &str) -> bool {
     let covers = |w: &str, e: &str| w.strip_suffix('*').is_some_and(|p| e.starts_with(p));

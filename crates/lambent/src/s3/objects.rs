@@ -1,10 +1,14 @@
 //! PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects.
 
+use super::checksum::{self, set_checksum, Wanted};
 use super::{blocking, now_millis, timestamp};
 use base64::Engine;
 use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
-use lambent_store::objects::{ObjectAttributes, ObjectRecord, ObjectStore, PendingObject};
+use lambent_store::objects::{
+    ObjectAttributes, ObjectRecord, ObjectStore, PendingObject, StoredChecksum,
+};
+use s3s::checksum::ChecksumHasher;
 use s3s::dto::*;
 use s3s::{s3_error, S3Error, S3ErrorCode, S3Response, S3Result};
 use std::sync::Arc;
@@ -18,15 +22,17 @@ const READ_CHUNK: usize = 64 * 1024;
 pub async fn put(
     store: &Arc<ObjectStore>,
     input: PutObjectInput,
+    checksum: Option<Wanted>,
 ) -> S3Result<(S3Response<PutObjectOutput>, ObjectRecord)> {
-    let pending = receive(
+    let (pending, checksum) = receive(
         store,
         input.body,
         input.content_length,
         input.content_md5.as_deref(),
+        checksum,
     )
     .await?;
-    let attributes = attributes(
+    let mut attributes = attributes(
         input.content_type,
         input.content_encoding,
         input.content_disposition,
@@ -34,15 +40,20 @@ pub async fn put(
         input.cache_control,
         input.metadata,
     );
+    attributes.checksum = checksum;
     let (bucket, key) = (input.bucket, input.key);
     let record = blocking(store, move |s| {
         s.commit(pending, &bucket, &key, attributes, now_millis())
     })
     .await?;
-    let output = PutObjectOutput {
+    let mut output = PutObjectOutput {
         e_tag: Some(ETag::Strong(record.etag.clone())),
         ..PutObjectOutput::default()
     };
+    set_checksum!(
+        output,
+        checksum::fields(record.attributes.checksum.as_ref())
+    );
     Ok((S3Response::new(output), record))
 }
 
@@ -75,17 +86,19 @@ pub(super) fn attributes(
             .into_iter()
             .map(|(k, v)| (k.to_ascii_lowercase(), v))
             .collect(),
+        checksum: None,
     }
 }
 
-/// Streams a request body into a new pending file, then checks its length and Content-MD5.
-/// Shared by PutObject and UploadPart.
+/// Streams a request body into a new pending file, then checks its length, Content-MD5 and
+/// additional checksum (whose value it returns). Shared by PutObject and UploadPart.
 pub(super) async fn receive(
     store: &Arc<ObjectStore>,
     body: Option<StreamingBlob>,
     content_length: Option<i64>,
     content_md5: Option<&str>,
-) -> S3Result<PendingObject> {
+    checksum: Option<Wanted>,
+) -> S3Result<(PendingObject, Option<StoredChecksum>)> {
     let expected_md5 = match content_md5 {
         Some(b64) => match base64::engine::general_purpose::STANDARD.decode(b64) {
             Ok(d) if d.len() == 16 => Some(hex::encode(d)),
@@ -99,6 +112,7 @@ pub(super) async fn receive(
         None => None,
     };
     let mut pending = blocking(store, |s| s.begin()).await?;
+    let mut hasher = checksum.as_ref().map(Wanted::hasher);
     if let Some(mut body) = body {
         let mut batch = Vec::with_capacity(WRITE_BATCH);
         while let Some(chunk) = body.next().await {
@@ -106,11 +120,11 @@ pub(super) async fn receive(
                 .map_err(|e| S3Error::with_message(S3ErrorCode::IncompleteBody, e.to_string()))?;
             batch.extend_from_slice(&chunk);
             if batch.len() >= WRITE_BATCH {
-                (pending, batch) = write(pending, batch).await?;
+                (pending, batch, hasher) = write(pending, batch, hasher).await?;
             }
         }
         if !batch.is_empty() {
-            (pending, _) = write(pending, batch).await?;
+            (pending, _, hasher) = write(pending, batch, hasher).await?;
         }
     }
     if let Some(declared) = content_length {
@@ -129,19 +143,31 @@ pub(super) async fn receive(
             ));
         }
     }
-    Ok(pending)
+    let stored = match (checksum, hasher) {
+        (Some(wanted), Some(hasher)) => Some(wanted.verify(hasher)?),
+        _ => None,
+    };
+    Ok((pending, stored))
 }
 
-async fn write(mut pending: PendingObject, batch: Vec<u8>) -> S3Result<(PendingObject, Vec<u8>)> {
-    let (pending, mut batch) = tokio::task::spawn_blocking(move || {
+/// Writes one batch to the pending file, hashing it on the way, off the async threads.
+async fn write(
+    mut pending: PendingObject,
+    batch: Vec<u8>,
+    mut hasher: Option<ChecksumHasher>,
+) -> S3Result<(PendingObject, Vec<u8>, Option<ChecksumHasher>)> {
+    let (pending, mut batch, hasher) = tokio::task::spawn_blocking(move || {
+        if let Some(h) = &mut hasher {
+            h.update(&batch);
+        }
         let r = pending.write(&batch);
-        r.map(|()| (pending, batch))
+        r.map(|()| (pending, batch, hasher))
     })
     .await
     .map_err(|e| S3Error::with_message(S3ErrorCode::InternalError, e.to_string()))?
     .map_err(super::error)?;
     batch.clear();
-    Ok((pending, batch))
+    Ok((pending, batch, hasher))
 }
 
 /// The conditional headers of a read, as RFC 7232 orders them.
@@ -236,7 +262,8 @@ pub async fn get(
     let (tx, rx) = futures::channel::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     tokio::spawn(stream_file(tokio::fs::File::from_std(file), start, len, tx));
     let attrs = rec.attributes;
-    Ok(S3Response::new(GetObjectOutput {
+    let checksum = checksum_for(&input.checksum_mode, &input.range, attrs.checksum.as_ref());
+    let mut output = GetObjectOutput {
         body: Some(StreamingBlob::wrap(rx)),
         accept_ranges: Some("bytes".into()),
         content_length: Some(len as i64),
@@ -252,7 +279,22 @@ pub async fn get(
         content_language: input.response_content_language.or(attrs.content_language),
         cache_control: input.response_cache_control.or(attrs.cache_control),
         ..GetObjectOutput::default()
-    }))
+    };
+    set_checksum!(output, checksum);
+    Ok(S3Response::new(output))
+}
+
+/// The checksum fields a read returns: only when asked for (`ChecksumMode=ENABLED`) and only
+/// for the whole object, whose checksum it is.
+fn checksum_for(
+    mode: &Option<ChecksumMode>,
+    range: &Option<Range>,
+    stored: Option<&StoredChecksum>,
+) -> s3s::dto::Checksum {
+    let enabled = mode
+        .as_ref()
+        .is_some_and(|m| m.as_str().eq_ignore_ascii_case(ChecksumMode::ENABLED));
+    checksum::fields(stored.filter(|_| enabled && range.is_none()))
 }
 
 /// Sends `len` bytes of `file` from `start`, a chunk at a time; stops if the client left.
@@ -318,7 +360,8 @@ pub async fn head(
         }
     };
     let attrs = rec.attributes;
-    Ok(S3Response::new(HeadObjectOutput {
+    let checksum = checksum_for(&input.checksum_mode, &input.range, attrs.checksum.as_ref());
+    let mut output = HeadObjectOutput {
         accept_ranges: Some("bytes".into()),
         content_length: Some(len as i64),
         content_range,
@@ -331,7 +374,9 @@ pub async fn head(
         content_language: attrs.content_language,
         cache_control: attrs.cache_control,
         ..HeadObjectOutput::default()
-    }))
+    };
+    set_checksum!(output, checksum);
+    Ok(S3Response::new(output))
 }
 
 pub async fn delete(
