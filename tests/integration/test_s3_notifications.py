@@ -7,6 +7,8 @@ Record shape: /work/shared/spec/events.md and the recorded AWS notification snap
 """
 
 import hashlib
+import urllib.error
+import urllib.request
 import signal
 import time
 import uuid
@@ -272,3 +274,57 @@ def test_recursion_config_allow_lets_a_loop_run_on(fresh_server):
     time.sleep(1)
     assert sorted(int(l.split()[1]) for l in hops(s, name)) == list(range(1, 21))
     assert failed_events(s, name) == []
+
+
+def post_form(url, fields, filename, content):
+    """A browser's form upload: multipart/form-data with the file last."""
+    boundary = uuid.uuid4().hex
+    body = b""
+    for k, v in fields.items():
+        body += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n"
+                 f"{v}\r\n").encode()
+    body += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+             f"filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").encode()
+    body += content + f"\r\n--{boundary}--\r\n".encode()
+    req = urllib.request.Request(url, data=body, method="POST", headers={
+        "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def test_browser_form_upload_is_object_created_post(fresh_server):
+    s = fresh_server("--async-retry-delay", "1s")
+    lam, s3 = s.client("lambda"), s3_client(s)
+    name = f"s3-post-{uuid.uuid4().hex[:8]}"
+    arn = create(lam, name, RECORDER)
+    bucket = bucket_name()
+    s3.create_bucket(Bucket=bucket)
+    configure(s3, bucket, arn, events=["s3:ObjectCreated:Post"])
+
+    post = s3.generate_presigned_post(
+        bucket, "uploads/form.jpg", ExpiresIn=60,
+        Conditions=[["content-length-range", 1, 1024]])
+    status_code, _ = post_form(post["url"], post["fields"], "form.jpg", b"posted bytes")
+    assert status_code == 204
+    assert s3.get_object(Bucket=bucket, Key="uploads/form.jpg")["Body"].read() == b"posted bytes"
+    got = wait_for(lambda: records(s, name))
+    rec = got[0]["Records"][0]
+    assert rec["eventName"] == "ObjectCreated:Post"
+    assert rec["s3"]["object"]["key"] == "uploads/form.jpg"
+    assert rec["s3"]["object"]["eTag"] == hashlib.md5(b"posted bytes").hexdigest()
+
+    # The policy's bounds hold, and a tampered form is refused; neither stores anything.
+    status_code, body = post_form(post["url"], post["fields"], "form.jpg", b"x" * 2000)
+    assert status_code == 400 and b"EntityTooLarge" in body, body
+    tampered = dict(post["fields"], key="uploads/other.jpg")
+    status_code, body = post_form(post["url"], tampered, "form.jpg", b"posted bytes")
+    # (AWS answers 403 AccessDenied "Invalid according to Policy"; s3s says 400.)
+    assert status_code == 400 and b"InvalidPolicyDocument" in body, body
+    with pytest.raises(ClientError) as e:
+        s3.head_object(Bucket=bucket, Key="uploads/other.jpg")
+    assert status(e) == 404
+    time.sleep(1)
+    assert len(records(s, name)) == 1

@@ -29,6 +29,9 @@ use s3s::dto::*;
 use s3s::{S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 use std::sync::Arc;
 
+/// The largest file a POST (browser form) upload may carry.
+pub const POST_OBJECT_MAX_BYTES: u64 = 64 * 1024 * 1024;
+
 /// Builds the S3 service over `store`, authenticating with `keyring`.
 pub fn service(
     store: Arc<ObjectStore>,
@@ -36,6 +39,13 @@ pub fn service(
     notifier: Notifier,
 ) -> s3s::service::S3Service {
     let mut builder = s3s::service::S3ServiceBuilder::new(Api { store, notifier });
+    // s3s holds a form upload's file in memory: bound it (AWS allows 5 GB; larger uploads
+    // here take PUT, which streams).
+    let mut config = s3s::config::S3Config::default();
+    config.post_object_max_file_size = POST_OBJECT_MAX_BYTES;
+    builder.set_config(Arc::new(s3s::config::StaticConfigProvider::new(Arc::new(
+        config,
+    ))));
     builder.set_auth(auth::KeyRingAuth(keyring.clone()));
     builder.set_access(auth::SessionTokenCheck(keyring));
     builder.set_host(auth::LocalhostHost);
@@ -43,8 +53,18 @@ pub fn service(
 }
 
 /// Whether a request is for S3: its SigV4 credential scope (header or presigned query) names
-/// service `s3`, or it carries SigV2 (only S3 speaks it).
+/// service `s3`, it carries SigV2 (only S3 speaks it), or it is a form upload (a `POST` of
+/// `multipart/form-data`, signed inside the form; no other API takes one).
 pub fn is_s3(req: &http::Request<hyper::body::Incoming>) -> bool {
+    if req.method() == http::Method::POST
+        && req
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"))
+    {
+        return true;
+    }
     if let Some(auth) = req
         .headers()
         .get(http::header::AUTHORIZATION)
@@ -214,7 +234,13 @@ impl s3s::S3 for Api {
         let bucket = req.input.bucket.clone();
         let checksum = checksum::Wanted::of(&req.headers, req.trailing_headers)?;
         let (resp, record) = objects::put(&self.store, req.input, checksum).await?;
-        let changes = vec![created("ObjectCreated:Put", record)];
+        // s3s hands a browser's form upload (POST) here too.
+        let event = if req.method == http::Method::POST {
+            "ObjectCreated:Post"
+        } else {
+            "ObjectCreated:Put"
+        };
+        let changes = vec![created(event, record)];
         self.notified(caller, &bucket, changes, resp).await
     }
 

@@ -18,6 +18,15 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 const WRITE_BATCH: usize = 1024 * 1024;
 /// Bytes per chunk of a GetObject body.
 const READ_CHUNK: usize = 64 * 1024;
+/// The largest body one PutObject or UploadPart may carry: AWS's 5 GiB.
+const MAX_UPLOAD: u64 = 5 * 1024 * 1024 * 1024;
+
+fn too_large() -> S3Error {
+    s3_error!(
+        EntityTooLarge,
+        "Your proposed upload exceeds the maximum allowed size"
+    )
+}
 
 pub async fn put(
     store: &Arc<ObjectStore>,
@@ -111,6 +120,9 @@ pub(super) async fn receive(
         },
         None => None,
     };
+    if content_length.is_some_and(|n| n as u64 > MAX_UPLOAD) {
+        return Err(too_large());
+    }
     let mut pending = blocking(store, |s| s.begin()).await?;
     let mut hasher = checksum.as_ref().map(Wanted::hasher);
     if let Some(mut body) = body {
@@ -119,6 +131,9 @@ pub(super) async fn receive(
             let chunk = chunk
                 .map_err(|e| S3Error::with_message(S3ErrorCode::IncompleteBody, e.to_string()))?;
             batch.extend_from_slice(&chunk);
+            if pending.size() + batch.len() as u64 > MAX_UPLOAD {
+                return Err(too_large());
+            }
             if batch.len() >= WRITE_BATCH {
                 (pending, batch, hasher) = write(pending, batch, hasher).await?;
             }
