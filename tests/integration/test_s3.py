@@ -267,6 +267,41 @@ def test_cli_small_copy_and_ls(server, bucket, tmp_path):
     assert b"small.txt" not in out.stdout
 
 
+def test_cli_mb_sync_ls_rm_rb(server, tmp_path):
+    bucket = f"sync-{uuid.uuid4().hex[:8]}"
+    server.aws("s3", "mb", f"s3://{bucket}")
+    site = tmp_path / "site"
+    (site / "css").mkdir(parents=True)
+    files = {"index.html": b"<h1>hi</h1>", "css/main.css": b"body {}", "big.bin": os.urandom(3 << 20)}
+    for name, data in files.items():
+        (site / name).write_bytes(data)
+    out = server.aws("s3", "sync", str(site), f"s3://{bucket}/site/")
+    assert out.stdout.count(b"upload:") == 3
+    listing = server.aws("s3", "ls", "--recursive", f"s3://{bucket}/").stdout
+    for name in files:
+        assert f"site/{name}".encode() in listing
+    # Unchanged files are not sent again; a changed one is.
+    time.sleep(1.1)  # sync compares sizes and modification times in whole seconds
+    (site / "index.html").write_bytes(b"<h1>hello again</h1>")
+    out = server.aws("s3", "sync", str(site), f"s3://{bucket}/site/")
+    assert out.stdout.count(b"upload:") == 1 and b"index.html" in out.stdout
+    back = tmp_path / "back"
+    server.aws("s3", "sync", f"s3://{bucket}/site/", str(back))
+    for name in files:
+        assert (back / name).read_bytes() == (site / name).read_bytes()
+    # --delete removes what is gone locally.
+    (site / "css" / "main.css").unlink()
+    out = server.aws("s3", "sync", "--delete", str(site), f"s3://{bucket}/site/")
+    assert b"delete:" in out.stdout
+    assert b"main.css" not in server.aws("s3", "ls", "--recursive", f"s3://{bucket}/").stdout
+    out = server.aws("s3", "rb", f"s3://{bucket}", check=False)
+    assert out.returncode != 0 and b"BucketNotEmpty" in out.stderr
+    server.aws("s3", "rm", "--recursive", f"s3://{bucket}/site/")
+    server.aws("s3", "rb", f"s3://{bucket}")
+    out = server.aws("s3", "ls", f"s3://{bucket}", check=False)
+    assert out.returncode != 0 and b"NoSuchBucket" in out.stderr
+
+
 def test_presigned_get(s3, bucket):
     s3.put_object(Bucket=bucket, Key="p", Body=b"presigned body")
     url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "p"}, ExpiresIn=60)
