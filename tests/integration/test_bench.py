@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 
+import pytest
 from conftest import LAMBENT
 
 
@@ -32,6 +33,18 @@ def test_bench_quick_reports_every_scenario(server):
     assert accept["samples"] > 0 and accept["errors"] == 0 and accept["per_second"] > 0
     assert rows["async delivery, sustained"]["samples"] == accept["samples"]
     assert rows["async delivery, sustained"]["per_second"] > 0
+    # S3 through the same endpoint: puts and gets of each size at load, and the time from a
+    # PutObject to the notified function starting.
+    for op in ("put", "get"):
+        for size, nbytes in (("4 KiB", 4 << 10), ("1 MiB", 1 << 20)):
+            row = rows[f"s3 {op} {size}, 4 clients"]
+            assert row["samples"] > 0 and row["errors"] == 0, (op, size, row)
+            assert 0 < row["p50_us"] <= row["max_us"]
+            assert row["per_second"] > 0
+            assert row["mb_per_second"] == pytest.approx(row["per_second"] * nbytes / 1e6)
+    notify = rows["s3 notify python, put to start"]
+    assert notify["samples"] == 3 and notify["errors"] == 0
+    assert 0 < notify["p50_us"] <= notify["max_us"]
     # Memory is read from /proc of this machine: lambent's own, and one warm environment's
     # processes (told apart by their user, which needs root).
     assert 0 < rows["memory: lambent itself"]["pss_mb"] <= rows["memory: lambent itself"]["rss_mb"]
@@ -44,3 +57,5 @@ def test_bench_quick_reports_every_scenario(server):
     names = [f["FunctionName"] for page in lam.get_paginator("list_functions").paginate()
              for f in page["Functions"]]
     assert not [n for n in names if n.startswith("lambent-bench-")]
+    buckets = [b["Name"] for b in server.client("s3").list_buckets()["Buckets"]]
+    assert not [b for b in buckets if b.startswith("lambent-bench-")]

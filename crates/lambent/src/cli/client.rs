@@ -147,6 +147,13 @@ impl Client {
 
     /// Sends a signed request.
     pub async fn send(&self, call: Call<'_>) -> anyhow::Result<Reply> {
+        let payload = sigv4::sha256_hex(&call.body);
+        self.send_hashed(call, &payload).await
+    }
+
+    /// Sends a signed request whose body's hex SHA-256 the caller already has: a body sent
+    /// many times (`lambent bench`'s uploads) is hashed once, not once per request.
+    pub async fn send_hashed(&self, call: Call<'_>, payload: &str) -> anyhow::Result<Reply> {
         let Call {
             service,
             method,
@@ -161,7 +168,6 @@ impl Client {
                 .duration_since(std::time::UNIX_EPOCH)?
                 .as_secs() as i64,
         );
-        let payload = sigv4::sha256_hex(&body);
         let mut headers: Vec<(String, String)> = vec![("host".into(), self.authority.clone())];
         for (k, v) in extra_headers {
             headers.push((k.to_ascii_lowercase(), v.clone()));
@@ -182,7 +188,7 @@ impl Client {
             &self.region,
             service,
             &amz_date,
-            &payload,
+            payload,
         );
         params.session_token = self.session_token.as_deref();
         let signed = sigv4::sign(&parts, &params);

@@ -486,6 +486,8 @@ async fn spawn_fresh(
             mount_points: vec![],
         }
     });
+    // Named in the error: the bootstrap, or the interpreter that runs it.
+    let shown = program.display().to_string();
     let spec = lambent_sandbox::Spec {
         program,
         args,
@@ -507,7 +509,7 @@ async fn spawn_fresh(
         .await
         .map_err(|e| LaunchError {
             error_type: "Runtime.InvalidEntrypoint",
-            message: format!("fork/exec /var/task/bootstrap: {e}"),
+            message: format!("fork/exec {shown}: {e}"),
         })
 }
 

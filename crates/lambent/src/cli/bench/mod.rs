@@ -1,10 +1,11 @@
-//! `lambent bench`: a load generator for the Invoke API. It signs its requests like any AWS
-//! tool, so it measures lambent or any other endpoint that speaks Invoke, and it measures the
-//! machine's own loopback floor (the health endpoint, same client, same run) so every figure
-//! can be read as a ratio.
+//! `lambent bench`: a load generator for the Invoke API and the S3 API. It signs its
+//! requests like any AWS tool, so it measures lambent or any other endpoint that speaks them,
+//! and it measures the machine's own loopback floor (the health endpoint, same client, same
+//! run) so every figure can be read as a ratio.
 
 mod delivery;
 mod memory;
+mod s3;
 
 use super::archive::zip_entries;
 use super::client::{segment, Call, Client, Reply};
@@ -19,23 +20,23 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// Scenarios to run, comma-separated: floor, warm, cold, throughput, async, delivery,
-    /// memory (memory reads /proc: a local lambent only; delivery reads lambent's
-    /// /_lambent/metrics).
+    /// memory, s3-put, s3-get, s3-notify (memory reads /proc: a local lambent only; delivery
+    /// reads lambent's /_lambent/metrics; the s3 ones use a temporary bucket).
     #[arg(
         long,
-        default_value = "memory,floor,warm,cold,throughput,async,delivery"
+        default_value = "memory,floor,warm,cold,throughput,async,delivery,s3-put,s3-get,s3-notify"
     )]
     scenarios: String,
     /// Runtimes to measure, comma-separated: python, node, provided.
     #[arg(long, default_value = "python,node,provided")]
     runtimes: String,
-    /// Concurrent clients in the throughput scenario.
+    /// Concurrent clients in the throughput, delivery, s3-put and s3-get scenarios.
     #[arg(long, default_value_t = 32)]
     clients: usize,
-    /// Seconds the throughput scenario runs, per runtime.
+    /// Seconds the throughput scenario runs, per runtime (and s3-put and s3-get, per size).
     #[arg(long, default_value_t = 5)]
     duration: u64,
-    /// Samples per warm and floor scenario.
+    /// Samples per warm and floor scenario (s3-notify: at most 200 of them).
     #[arg(short = 'n', long, default_value_t = 1000)]
     requests: usize,
     /// Samples per cold scenario.
@@ -68,6 +69,8 @@ struct Summary {
     init_p50_ms: Option<f64>,
     /// Completed requests per second (throughput scenarios only).
     per_second: Option<f64>,
+    /// Megabytes (10^6 bytes) of object data moved per second (s3-put and s3-get only).
+    mb_per_second: Option<f64>,
     /// Failed and throttled requests (throughput scenarios only).
     errors: usize,
     throttles: usize,
@@ -93,6 +96,7 @@ fn summarize(scenario: String, mut micros: Vec<f64>, init: Vec<f64>) -> Summary 
         init_p50_ms: (!init.is_empty()).then(|| init[init.len() / 2]),
         scenario,
         per_second: None,
+        mb_per_second: None,
         errors: 0,
         throttles: 0,
     }
@@ -183,7 +187,10 @@ pub async fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
     if scenarios.contains(&"delivery") {
         results.extend(delivery::delivery(&client, load).await?);
     }
-    for rt in a.runtimes.split(',').map(str::trim) {
+    let per_runtime = ["cold", "warm", "throughput"]
+        .iter()
+        .any(|s| scenarios.contains(s));
+    for rt in a.runtimes.split(',').map(str::trim).filter(|_| per_runtime) {
         let fun = noop(rt)?;
         let name = format!(
             "lambent-bench-{rt}-{}",
@@ -197,6 +204,24 @@ pub async fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
         let outcome = bench_runtime(&client, &name, rt, &scenarios, n, cold, load).await;
         delete(&client, &name).await;
         results.extend(outcome?);
+    }
+    // Last, so the disk writes of the uploads disturb no other scenario.
+    let (put, get) = (scenarios.contains(&"s3-put"), scenarios.contains(&"s3-get"));
+    if put || get {
+        // Quick: a quarter second per operation and size, four in all.
+        let s3_load = Load {
+            duration: if a.quick {
+                Duration::from_millis(250)
+            } else {
+                load.duration
+            },
+            ..load
+        };
+        results.extend(s3::objects(&client, put, get, s3_load).await?);
+    }
+    if scenarios.contains(&"s3-notify") {
+        let samples = if a.quick { 3 } else { n.min(200) };
+        results.push(s3::notify(&client, samples).await?);
     }
     print(&results, &memory, a.json);
     Ok(ExitCode::SUCCESS)
@@ -335,29 +360,40 @@ async fn async_samples(client: &Client, name: &str, samples: usize) -> anyhow::R
             "Event invoke answered {}",
             reply.status
         );
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let started = loop {
-            let page = client
-                .logs(
-                    "FilterLogEvents",
-                    &json!({"logGroupName": group, "filterPattern": id}),
-                )
-                .await;
-            let found = page.ok().and_then(|p| {
-                p["events"].as_array()?.iter().find_map(|e| {
-                    let msg = e["message"].as_str()?;
-                    msg.split_whitespace().nth(2)?.parse::<i128>().ok()
-                })
-            });
-            if let Some(ns) = found {
-                break ns;
-            }
-            anyhow::ensure!(Instant::now() < deadline, "the async invocation never ran");
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        };
+        let started = logged_start(client, &group, &id, Duration::from_secs(30)).await?;
         out.push(((started - sent) as f64 / 1000.0).max(0.0));
     }
     Ok(out)
+}
+
+/// When a bench function logged `lambent-bench-start <id> <unix nanos>`: reads its log group
+/// through the Logs API until that line appears, for at most `timeout`.
+async fn logged_start(
+    client: &Client,
+    group: &str,
+    id: &str,
+    timeout: Duration,
+) -> anyhow::Result<i128> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let page = client
+            .logs(
+                "FilterLogEvents",
+                &json!({"logGroupName": group, "filterPattern": id}),
+            )
+            .await;
+        let found = page.ok().and_then(|p| {
+            p["events"].as_array()?.iter().find_map(|e| {
+                let msg = e["message"].as_str()?;
+                msg.split_whitespace().nth(2)?.parse::<i128>().ok()
+            })
+        });
+        if let Some(ns) = found {
+            return Ok(ns);
+        }
+        anyhow::ensure!(Instant::now() < deadline, "the function never ran for {id}");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
 }
 
 /// How hard the throughput scenario pushes.
@@ -502,6 +538,7 @@ fn print(results: &[Summary], memory: &[memory::Figure], as_json: bool) {
                     "scenario": r.scenario, "samples": r.samples,
                     "p50_us": r.p50, "p90_us": r.p90, "p99_us": r.p99, "max_us": r.max,
                     "init_p50_ms": r.init_p50_ms, "per_second": r.per_second,
+                    "mb_per_second": r.mb_per_second,
                     "errors": r.errors, "throttles": r.throttles,
                 })
             })
@@ -523,8 +560,8 @@ fn print(results: &[Summary], memory: &[memory::Figure], as_json: bool) {
         .find(|r| r.scenario.starts_with("throughput floor"))
         .and_then(|r| r.per_second);
     println!(
-        "{:<34} {:>7} {:>10} {:>10} {:>10} {:>10} {:>9} {:>10} {:>9}",
-        "scenario", "samples", "p50", "p90", "p99", "max", "vs floor", "init p50", "req/s"
+        "{:<34} {:>7} {:>10} {:>10} {:>10} {:>10} {:>9} {:>10} {:>9} {:>8}",
+        "scenario", "samples", "p50", "p90", "p99", "max", "vs floor", "init p50", "req/s", "MB/s"
     );
     for r in results {
         let ratio = match r.per_second {
@@ -547,7 +584,7 @@ fn print(results: &[Summary], memory: &[memory::Figure], as_json: bool) {
             })
             .unwrap_or_default();
         println!(
-            "{:<34} {:>7} {:>10} {:>10} {:>10} {:>10} {:>9} {:>10} {:>9}",
+            "{:<34} {:>7} {:>10} {:>10} {:>10} {:>10} {:>9} {:>10} {:>9} {:>8}",
             r.scenario,
             r.samples,
             latency(r.p50),
@@ -558,7 +595,10 @@ fn print(results: &[Summary], memory: &[memory::Figure], as_json: bool) {
             r.init_p50_ms
                 .map(|i| format!("{i:.2} ms"))
                 .unwrap_or_default(),
-            rate
+            rate,
+            r.mb_per_second
+                .map(|m| format!("{m:.1}"))
+                .unwrap_or_default()
         );
     }
     memory::print(memory);
