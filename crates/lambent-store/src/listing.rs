@@ -43,7 +43,7 @@ impl ObjectStore {
         let after = q.after.unwrap_or("");
         // Start at whichever is later: the prefix or just after the marker.
         let start = if after >= q.prefix { after } else { q.prefix };
-        let db = self.db();
+        let db = self.reader();
         let mut stmt = db
             .prepare(
                 "SELECT key, size, etag, last_modified, attributes, file

@@ -142,7 +142,7 @@ impl ObjectStore {
         if self.bucket(bucket)?.is_none() {
             return Err(ObjectError::NoSuchBucket(bucket.to_string()));
         }
-        let db = self.db();
+        let db = self.reader();
         let mut stmt = db
             .prepare(
                 "SELECT id, bucket, key, initiated, attributes FROM uploads
@@ -225,7 +225,7 @@ impl ObjectStore {
     /// The parts of an open upload, by number.
     pub fn parts(&self, bucket: &str, key: &str, id: &str) -> Result<Vec<PartRecord>, ObjectError> {
         self.require_upload(bucket, key, id)?;
-        let db = self.db();
+        let db = self.reader();
         let mut stmt = db
             .prepare(
                 "SELECT number, size, etag, last_modified, file FROM parts

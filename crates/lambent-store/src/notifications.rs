@@ -47,7 +47,7 @@ impl ObjectStore {
 
     /// A bucket's notification configuration; `None` when none was put.
     pub fn notifications(&self, bucket: &str) -> Result<Option<String>, ObjectError> {
-        self.db()
+        self.reader()
             .query_row(
                 "SELECT config FROM notifications WHERE bucket = ?1",
                 [bucket],

@@ -8,6 +8,9 @@
 //! commit. So concurrent writers to one key each write their own file and the last commit
 //! wins whole, and after `kill -9` a key names either its old or its new file. What a crash
 //! can leave (temp files, renamed files no row names) is removed by [`ObjectStore::open`].
+//! Object rows are group-committed: writers that arrive while a commit syncs share the next
+//! transaction (one WAL `fsync`), each still answered only once its row is durable. Reads
+//! use a connection of their own, so they never wait for a commit.
 //! Multipart uploads (`crate::multipart`) share the database and the `data/` directory: their
 //! parts are written the same way, and a part row names its file as an object row does.
 //!
@@ -20,7 +23,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 pub use crate::listing::{ListEntry, ListQuery, Listing};
 
@@ -198,12 +201,28 @@ impl Drop for PendingObject {
     }
 }
 
-/// The object store. The SQLite connection sits behind a mutex (rusqlite connections are not
-/// `Sync`); statements are short, and the file work (writes, syncs) happens outside it.
+/// The object store. Writes go through one SQLite connection and reads through another
+/// (WAL: a read never waits for a commit's `fsync`), each behind a mutex (rusqlite
+/// connections are not `Sync`); statements are short, and the file work (writes, syncs)
+/// happens outside them. Object rows are group-committed: see [`ObjectStore::commit`].
 pub struct ObjectStore {
     pub(crate) data: PathBuf,
     db: Mutex<rusqlite::Connection>,
+    reads: Mutex<rusqlite::Connection>,
+    /// Object rows waiting for the next group commit.
+    rows: Mutex<Vec<RowWrite>>,
 }
+
+/// One object row to commit, and where its committer leaves the outcome.
+struct RowWrite {
+    bucket: String,
+    record: ObjectRecord,
+    attributes: String,
+    done: Arc<Mutex<Option<RowOutcome>>>,
+}
+
+/// A committed row's outcome: the file the key named before, if any.
+type RowOutcome = Result<Option<String>, ObjectError>;
 
 impl ObjectStore {
     /// Opens (creating if needed) the store under `root`, removing what a crash left behind.
@@ -235,17 +254,26 @@ impl ObjectStore {
             .map_err(sql("creating the objects schema"))?;
         conn.execute_batch(crate::notifications::SCHEMA)
             .map_err(sql("creating the objects schema"))?;
+        let reads = rusqlite::Connection::open(&path).map_err(sql("opening objects.db"))?;
         let store = ObjectStore {
             data,
             db: Mutex::new(conn),
+            reads: Mutex::new(reads),
+            rows: Mutex::new(Vec::new()),
         };
         store.remove_strays()?;
         Ok(store)
     }
 
+    /// The connection that writes.
     pub(crate) fn db(&self) -> std::sync::MutexGuard<'_, rusqlite::Connection> {
         // SQLite rolls back what a panicking holder left open, so a poisoned lock is safe.
         self.db.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The connection that only reads: it sees what is committed.
+    pub(crate) fn reader(&self) -> std::sync::MutexGuard<'_, rusqlite::Connection> {
+        self.reads.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Removes temp files and data files no row names: a crash between rename and commit,
@@ -287,7 +315,7 @@ impl ObjectStore {
     }
 
     pub fn bucket(&self, name: &str) -> Result<Option<BucketRecord>, ObjectError> {
-        self.db()
+        self.reader()
             .query_row(
                 "SELECT name, created FROM buckets WHERE name = ?1",
                 [name],
@@ -303,7 +331,7 @@ impl ObjectStore {
     }
 
     pub fn buckets(&self) -> Result<Vec<BucketRecord>, ObjectError> {
-        let db = self.db();
+        let db = self.reader();
         let mut stmt = db
             .prepare("SELECT name, created FROM buckets ORDER BY name")
             .map_err(sql("listing buckets"))?;
@@ -364,7 +392,25 @@ impl ObjectStore {
 
     /// Makes a pending file durable under its final name: sync it, rename it into place,
     /// sync the directory. The caller then commits a row naming it (or removes it).
-    pub(crate) fn settle(&self, mut pending: PendingObject) -> Result<Settled, ObjectError> {
+    pub(crate) fn settle(&self, pending: PendingObject) -> Result<Settled, ObjectError> {
+        let settled = self.settle_file(pending)?;
+        if let Err(e) = self.sync_data_dir() {
+            let _ = std::fs::remove_file(self.data.join(&settled.name));
+            return Err(e);
+        }
+        Ok(settled)
+    }
+
+    /// Makes the rename of every file settled so far durable.
+    fn sync_data_dir(&self) -> Result<(), ObjectError> {
+        File::open(&self.data)
+            .and_then(|d| d.sync_all())
+            .map_err(io("syncing", &self.data))
+    }
+
+    /// Syncs a pending file and renames it into place; its rename is durable only once the
+    /// directory is synced ([`Self::sync_data_dir`]).
+    fn settle_file(&self, mut pending: PendingObject) -> Result<Settled, ObjectError> {
         let Some(file) = pending.file.take() else {
             return Err(ObjectError::Io {
                 step: "committing",
@@ -391,15 +437,12 @@ impl ObjectStore {
             md5_hex: pending.md5_hex(),
             etag: pending.etag.take(),
         };
-        if let Err(e) = File::open(&self.data).and_then(|d| d.sync_all()) {
-            let _ = std::fs::remove_file(&final_path);
-            return Err(io("syncing", &self.data)(e));
-        }
         Ok(settled)
     }
 
-    /// Makes a written object the key's content: sync, rename into place, sync the
-    /// directory, then commit its row. Returns the committed record. Blocks on `fsync`.
+    /// Makes a written object the key's content: sync, rename into place, then (with
+    /// whatever other writers queued meanwhile) sync the directory and commit the rows.
+    /// Returns the committed record. Blocks on `fsync`.
     pub fn commit(
         &self,
         pending: PendingObject,
@@ -408,7 +451,8 @@ impl ObjectStore {
         attributes: ObjectAttributes,
         now: i64,
     ) -> Result<ObjectRecord, ObjectError> {
-        let settled = self.settle(pending)?;
+        // The directory is synced once per group commit, for every rename in it.
+        let settled = self.settle_file(pending)?;
         let final_path = self.data.join(&settled.name);
         let record = ObjectRecord {
             key: key.to_string(),
@@ -433,59 +477,67 @@ impl ObjectStore {
     }
 
     /// Points the key at the record's file; returns the file it named before.
-    fn commit_row(
-        &self,
-        bucket: &str,
-        record: &ObjectRecord,
-    ) -> Result<Option<String>, ObjectError> {
+    ///
+    /// Group commit: the row joins the queue, then its writer takes the write connection.
+    /// Whoever holds it commits every queued row in one transaction (one `fsync` for all)
+    /// and leaves each its outcome before letting go; so once a writer holds the
+    /// connection, its row is either done or still queued for it to commit.
+    fn commit_row(&self, bucket: &str, record: &ObjectRecord) -> RowOutcome {
         let attributes =
             serde_json::to_string(&record.attributes).map_err(|source| ObjectError::Decode {
                 key: record.key.clone(),
                 source,
             })?;
+        let done = Arc::new(Mutex::new(None));
+        self.queued_rows().push(RowWrite {
+            bucket: bucket.to_string(),
+            record: record.clone(),
+            attributes,
+            done: Arc::clone(&done),
+        });
         let mut db = self.db();
-        let tx = db.transaction().map_err(sql("committing an object"))?;
-        let exists: bool = tx
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM buckets WHERE name = ?1)",
-                [bucket],
-                |r| r.get(0),
-            )
-            .map_err(sql("committing an object"))?;
-        if !exists {
-            return Err(ObjectError::NoSuchBucket(bucket.to_string()));
+        if let Some(outcome) = take(&done) {
+            return outcome;
         }
-        let old: Option<String> = tx
-            .query_row(
-                "SELECT file FROM objects WHERE bucket = ?1 AND key = ?2",
-                params![bucket, record.key],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(sql("committing an object"))?;
-        tx.execute(
-            "INSERT OR REPLACE INTO objects
-                 (bucket, key, size, etag, last_modified, attributes, file)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                bucket,
-                record.key,
-                record.size as i64,
-                record.etag,
-                record.last_modified,
-                attributes,
-                record.file
-            ],
-        )
-        .map_err(sql("committing an object"))?;
-        tx.commit().map_err(sql("committing an object"))?;
-        Ok(old)
+        let batch = std::mem::take(&mut *self.queued_rows());
+        // Every queued row's file was renamed before it was queued: one directory sync
+        // makes all those renames durable before any row names its file.
+        let outcomes = match self.sync_data_dir() {
+            Ok(()) => commit_rows(&mut db, &batch),
+            Err(e) => {
+                let message = e.to_string();
+                batch
+                    .iter()
+                    .map(|_| {
+                        Err(ObjectError::Io {
+                            step: "syncing",
+                            path: self.data.clone(),
+                            source: std::io::Error::other(message.clone()),
+                        })
+                    })
+                    .collect()
+            }
+        };
+        for (row, outcome) in batch.iter().zip(outcomes) {
+            *row.done.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
+        }
+        drop(db);
+        take(&done).unwrap_or_else(|| {
+            Err(ObjectError::Sql {
+                step: "committing an object",
+                source: rusqlite::Error::InvalidQuery,
+            })
+        })
+    }
+
+    fn queued_rows(&self) -> std::sync::MutexGuard<'_, Vec<RowWrite>> {
+        self.rows.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The committed record of a key.
     pub fn head(&self, bucket: &str, key: &str) -> Result<Option<ObjectRecord>, ObjectError> {
         let row = self
-            .db()
+            .reader()
             .query_row(
                 "SELECT key, size, etag, last_modified, attributes, file
                  FROM objects WHERE bucket = ?1 AND key = ?2",
@@ -556,6 +608,75 @@ impl ObjectStore {
 }
 
 pub(crate) type RowParts = (String, i64, String, i64, String, String);
+
+fn take<T>(slot: &Mutex<Option<T>>) -> Option<T> {
+    slot.lock().unwrap_or_else(|e| e.into_inner()).take()
+}
+
+/// Commits a batch of object rows in one transaction; one outcome per row. A row whose
+/// bucket is gone fails alone; a transaction that does not commit fails them all.
+fn commit_rows(db: &mut rusqlite::Connection, batch: &[RowWrite]) -> Vec<RowOutcome> {
+    let failed_all = |e: rusqlite::Error| -> Vec<RowOutcome> {
+        let message = e.to_string();
+        batch
+            .iter()
+            .map(|_| {
+                Err(ObjectError::Sql {
+                    step: "committing an object",
+                    source: rusqlite::Error::SqliteFailure(
+                        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_IOERR),
+                        Some(message.clone()),
+                    ),
+                })
+            })
+            .collect()
+    };
+    let tx = match db.transaction() {
+        Ok(tx) => tx,
+        Err(e) => return failed_all(e),
+    };
+    let outcomes = batch.iter().map(|row| commit_one(&tx, row)).collect();
+    match tx.commit() {
+        Ok(()) => outcomes,
+        Err(e) => failed_all(e),
+    }
+}
+
+fn commit_one(tx: &rusqlite::Transaction<'_>, row: &RowWrite) -> RowOutcome {
+    let exists: bool = tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM buckets WHERE name = ?1)")
+        .and_then(|mut s| s.query_row([&row.bucket], |r| r.get(0)))
+        .map_err(sql("committing an object"))?;
+    if !exists {
+        return Err(ObjectError::NoSuchBucket(row.bucket.clone()));
+    }
+    let record = &row.record;
+    let old: Option<String> = tx
+        .prepare_cached("SELECT file FROM objects WHERE bucket = ?1 AND key = ?2")
+        .and_then(|mut s| {
+            s.query_row(params![row.bucket, record.key], |r| r.get(0))
+                .optional()
+        })
+        .map_err(sql("committing an object"))?;
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO objects
+             (bucket, key, size, etag, last_modified, attributes, file)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            row.bucket,
+            record.key,
+            record.size as i64,
+            record.etag,
+            record.last_modified,
+            row.attributes,
+            record.file
+        ])
+    })
+    .map_err(sql("committing an object"))?;
+    Ok(old)
+}
 
 pub(crate) fn row_parts(r: &rusqlite::Row<'_>) -> rusqlite::Result<RowParts> {
     Ok((
@@ -628,6 +749,53 @@ mod tests {
         assert_eq!((rec.size, s.as_str()), (9, "new bytes"));
         // The old file is gone and no temp file is left: one data file for one key.
         assert_eq!(files(dir.path()).len(), 1);
+    }
+
+    #[test]
+    fn concurrent_commits_share_transactions_and_each_gets_its_outcome() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = std::sync::Arc::new(ObjectStore::open(dir.path()).unwrap());
+        store.create_bucket("b", 0).unwrap();
+        let threads: Vec<_> = (0..16)
+            .map(|i| {
+                let store = std::sync::Arc::clone(&store);
+                std::thread::spawn(move || {
+                    for round in 0..20 {
+                        let mut p = store.begin().unwrap();
+                        let body = format!("{i}-{round}");
+                        p.write(body.as_bytes()).unwrap();
+                        // Half the writers share one key; one in eight names no bucket.
+                        let (bucket, key) = match i % 8 {
+                            0 => ("gone", "k".to_string()),
+                            n if n % 2 == 0 => ("b", "shared".to_string()),
+                            _ => ("b", format!("own-{i}")),
+                        };
+                        let r = store.commit(p, bucket, &key, ObjectAttributes::default(), 1);
+                        match bucket {
+                            "gone" => assert!(matches!(r, Err(ObjectError::NoSuchBucket(_)))),
+                            _ => assert_eq!(r.unwrap().size, body.len() as u64),
+                        }
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        // One file per key, each named by its row: every replaced file was removed.
+        let keys: Vec<String> = (0..16)
+            .filter(|i| i % 2 == 1)
+            .map(|i| format!("own-{i}"))
+            .chain(["shared".to_string()])
+            .collect();
+        assert_eq!(files(dir.path()).len(), keys.len());
+        for key in keys {
+            let (rec, mut f) = store.open_object("b", &key).unwrap().unwrap();
+            let mut body = String::new();
+            std::io::Read::read_to_string(&mut f, &mut body).unwrap();
+            assert_eq!(body.len() as u64, rec.size);
+            assert!(body.ends_with("-19"), "{key}: {body}");
+        }
     }
 
     #[test]

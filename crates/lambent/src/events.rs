@@ -200,12 +200,11 @@ impl Events {
             ctl.scheduler()
                 .telemetry()
                 .record_failed_event(&event.function);
-            let version = resolved.config().version.clone();
             self.finish_failed(
                 ctl,
                 &config,
                 &event,
-                (&function_arn, &version),
+                (&function_arn, &resolved.config().version),
                 "EventAgeExceeded",
             )
             .await;
@@ -223,12 +222,11 @@ impl Events {
                 .telemetry()
                 .record_recursion_dropped(&event.function);
             log_recursion_stop(ctl, &event, &lineage);
-            let version = resolved.config().version.clone();
             self.finish_failed(
                 ctl,
                 &config,
                 &event,
-                (&function_arn, &version),
+                (&function_arn, &resolved.config().version),
                 RECURSION_CONDITION,
             )
             .await;
