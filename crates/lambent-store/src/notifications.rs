@@ -2,8 +2,11 @@
 //! the bucket rows they belong to.
 //!
 //! The store keeps a bucket's configuration as the JSON document the S3 front-end hands it
-//! (its shape is the front-end's), and one counter that only grows: each notification takes
-//! the next value as its `sequencer`, so sequencers increase per key, across restarts too.
+//! (its shape is the front-end's), and one counter that only grows: every committed change
+//! (an object row written or removed) takes the next value as its `sequencer`, under the
+//! write lock, so sequencers follow commit order, per key and overall. Values are handed out
+//! from blocks reserved in `counters` (one commit per [`SEQUENCER_BLOCK`]) before any of the
+//! block is used, so a restart continues above every value ever handed out.
 //!
 //! Invariant: a configuration exists only for an existing bucket, and goes with it.
 
@@ -57,20 +60,50 @@ impl ObjectStore {
             .map_err(sql("reading notifications"))
     }
 
-    /// Takes the next notification sequencer: larger than every one taken before.
-    pub fn next_sequencer(&self) -> Result<u64, ObjectError> {
-        let value: i64 = self
-            .db()
-            .query_row(
-                "INSERT INTO counters (name, value) VALUES ('sequencer', 1)
-                 ON CONFLICT (name) DO UPDATE SET value = value + 1
-                 RETURNING value",
-                [],
-                |r| r.get(0),
+    /// Takes `n` consecutive sequencers for changes about to be committed; returns the
+    /// first. The caller holds the write connection (`db`), so values follow commit order.
+    pub(crate) fn take_sequencers(
+        &self,
+        db: &rusqlite::Connection,
+        n: u64,
+    ) -> Result<u64, ObjectError> {
+        let mut seq = self.sequencers();
+        if seq.next + n > seq.limit {
+            let limit = seq.next + n + SEQUENCER_BLOCK;
+            db.execute(
+                "INSERT INTO counters (name, value) VALUES ('sequencer', ?1)
+                 ON CONFLICT (name) DO UPDATE SET value = max(value, ?1)",
+                [limit as i64],
             )
-            .map_err(sql("taking a sequencer"))?;
-        Ok(value as u64)
+            .map_err(sql("reserving sequencers"))?;
+            seq.limit = limit;
+        }
+        let first = seq.next + 1;
+        seq.next += n;
+        Ok(first)
     }
+
+    /// The highest sequencer reserved before: where a newly opened store starts.
+    pub(crate) fn reserved_sequencers(db: &rusqlite::Connection) -> Result<u64, ObjectError> {
+        db.query_row(
+            "SELECT value FROM counters WHERE name = 'sequencer'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .optional()
+        .map(|v| v.unwrap_or(0) as u64)
+        .map_err(sql("reading the sequencer"))
+    }
+}
+
+/// Sequencers reserved per commit of the counter.
+pub const SEQUENCER_BLOCK: u64 = 1024;
+
+/// Sequencers handed out (`next`) and reserved (`limit`).
+#[derive(Debug, Default)]
+pub(crate) struct Sequencers {
+    pub(crate) next: u64,
+    pub(crate) limit: u64,
 }
 
 #[cfg(test)]
@@ -97,15 +130,34 @@ mod tests {
     }
 
     #[test]
-    fn sequencers_grow_across_reopen() {
+    fn sequencers_follow_commits_and_grow_across_reopen() {
         let dir = tempfile::tempdir().unwrap();
-        let a = ObjectStore::open(dir.path())
-            .unwrap()
-            .next_sequencer()
-            .unwrap();
+        let commit = |store: &ObjectStore, key: &str| {
+            let mut p = store.begin().unwrap();
+            p.write(b"x").unwrap();
+            store
+                .commit(p, "b", key, Default::default(), 1)
+                .unwrap()
+                .sequencer
+        };
+        let (a, removed) = {
+            let store = ObjectStore::open(dir.path()).unwrap();
+            store.create_bucket("b", 1).unwrap();
+            let a = commit(&store, "k");
+            let removed = store.delete("b", "k").unwrap();
+            assert!(removed > a);
+            // More than a block: the reservation moves on.
+            let mut last = removed;
+            for i in 0..SEQUENCER_BLOCK + 5 {
+                let s = commit(&store, &format!("k{i}"));
+                assert!(s > last);
+                last = s;
+            }
+            (last, removed)
+        };
         let store = ObjectStore::open(dir.path()).unwrap();
-        let b = store.next_sequencer().unwrap();
-        assert!(b > a);
-        assert!(store.next_sequencer().unwrap() > b);
+        let b = commit(&store, "k");
+        assert!(b > a && a > removed);
+        assert_eq!(store.head("b", "k").unwrap().unwrap().sequencer, b);
     }
 }

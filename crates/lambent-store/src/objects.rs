@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 pub use crate::listing::{ListEntry, ListQuery, Listing};
+use crate::notifications::Sequencers;
 
 /// Failures of the object store, each naming the step that failed.
 #[derive(Debug, thiserror::Error)]
@@ -117,6 +118,9 @@ pub struct ObjectRecord {
     /// Unix milliseconds.
     pub last_modified: i64,
     pub attributes: ObjectAttributes,
+    /// The notification sequencer of the commit that wrote this version
+    /// (`crate::notifications`).
+    pub sequencer: u64,
     file: String,
 }
 
@@ -211,6 +215,8 @@ pub struct ObjectStore {
     reads: Mutex<rusqlite::Connection>,
     /// Object rows waiting for the next group commit.
     rows: Mutex<Vec<RowWrite>>,
+    /// Taken only while holding `db`, so sequencers follow commit order.
+    sequencers: Mutex<Sequencers>,
 }
 
 /// One object row to commit, and where its committer leaves the outcome.
@@ -221,8 +227,9 @@ struct RowWrite {
     done: Arc<Mutex<Option<RowOutcome>>>,
 }
 
-/// A committed row's outcome: the file the key named before, if any.
-type RowOutcome = Result<Option<String>, ObjectError>;
+/// A committed row's outcome: the file the key named before, if any, and the row's
+/// sequencer.
+type RowOutcome = Result<(Option<String>, u64), ObjectError>;
 
 impl ObjectStore {
     /// Opens (creating if needed) the store under `root`, removing what a crash left behind.
@@ -246,20 +253,27 @@ impl ObjectStore {
                  last_modified INTEGER NOT NULL,
                  attributes TEXT NOT NULL,
                  file TEXT NOT NULL,
+                 sequencer INTEGER NOT NULL DEFAULT 0,
                  PRIMARY KEY (bucket, key)
              );",
         )
         .map_err(sql("creating the objects schema"))?;
+        add_sequencer_column(&conn)?;
         conn.execute_batch(crate::multipart::SCHEMA)
             .map_err(sql("creating the objects schema"))?;
         conn.execute_batch(crate::notifications::SCHEMA)
             .map_err(sql("creating the objects schema"))?;
+        let reserved = ObjectStore::reserved_sequencers(&conn)?;
         let reads = rusqlite::Connection::open(&path).map_err(sql("opening objects.db"))?;
         let store = ObjectStore {
             data,
             db: Mutex::new(conn),
             reads: Mutex::new(reads),
             rows: Mutex::new(Vec::new()),
+            sequencers: Mutex::new(Sequencers {
+                next: reserved,
+                limit: reserved,
+            }),
         };
         store.remove_strays()?;
         Ok(store)
@@ -269,6 +283,10 @@ impl ObjectStore {
     pub(crate) fn db(&self) -> std::sync::MutexGuard<'_, rusqlite::Connection> {
         // SQLite rolls back what a panicking holder left open, so a poisoned lock is safe.
         self.db.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn sequencers(&self) -> std::sync::MutexGuard<'_, Sequencers> {
+        self.sequencers.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The connection that only reads: it sees what is committed.
@@ -460,14 +478,18 @@ impl ObjectStore {
             etag: settled.etag.unwrap_or(settled.md5_hex),
             last_modified: now,
             attributes,
+            sequencer: 0,
             file: settled.name,
         };
         match self.commit_row(bucket, &record) {
-            Ok(old) => {
+            Ok((old, sequencer)) => {
                 if let Some(old) = old {
                     let _ = std::fs::remove_file(self.data.join(old));
                 }
-                Ok(record)
+                Ok(ObjectRecord {
+                    sequencer,
+                    ..record
+                })
             }
             Err(e) => {
                 let _ = std::fs::remove_file(&final_path);
@@ -503,7 +525,7 @@ impl ObjectStore {
         // Every queued row's file was renamed before it was queued: one directory sync
         // makes all those renames durable before any row names its file.
         let outcomes = match self.sync_data_dir() {
-            Ok(()) => commit_rows(&mut db, &batch),
+            Ok(()) => self.commit_rows(&mut db, &batch),
             Err(e) => {
                 let message = e.to_string();
                 batch
@@ -530,6 +552,42 @@ impl ObjectStore {
         })
     }
 
+    /// Commits a batch of object rows in one transaction; one outcome per row. A row whose
+    /// bucket is gone fails alone; a transaction that does not commit fails them all.
+    fn commit_rows(&self, db: &mut rusqlite::Connection, batch: &[RowWrite]) -> Vec<RowOutcome> {
+        let failed_all = |e: ObjectError| -> Vec<RowOutcome> {
+            let message = e.to_string();
+            batch
+                .iter()
+                .map(|_| {
+                    Err(ObjectError::Sql {
+                        step: "committing an object",
+                        source: rusqlite::Error::SqliteFailure(
+                            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_IOERR),
+                            Some(message.clone()),
+                        ),
+                    })
+                })
+                .collect()
+        };
+        let first = match self.take_sequencers(db, batch.len() as u64) {
+            Ok(first) => first,
+            Err(e) => return failed_all(e),
+        };
+        let tx = match db.transaction() {
+            Ok(tx) => tx,
+            Err(e) => return failed_all(sql("committing an object")(e)),
+        };
+        let outcomes = (first..)
+            .zip(batch)
+            .map(|(sequencer, row)| commit_one(&tx, row, sequencer))
+            .collect();
+        match tx.commit() {
+            Ok(()) => outcomes,
+            Err(e) => failed_all(sql("committing an object")(e)),
+        }
+    }
+
     fn queued_rows(&self) -> std::sync::MutexGuard<'_, Vec<RowWrite>> {
         self.rows.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -539,7 +597,7 @@ impl ObjectStore {
         let row = self
             .reader()
             .query_row(
-                "SELECT key, size, etag, last_modified, attributes, file
+                "SELECT key, size, etag, last_modified, attributes, file, sequencer
                  FROM objects WHERE bucket = ?1 AND key = ?2",
                 params![bucket, key],
                 row_parts,
@@ -575,74 +633,69 @@ impl ObjectStore {
     }
 
     /// Deletes a key; true if it existed. Deleting a missing key is not an error.
-    pub fn delete(&self, bucket: &str, key: &str) -> Result<bool, ObjectError> {
-        let old = {
+    /// Removes a key; returns the change's sequencer. Removing a key that does not exist
+    /// succeeds, as on S3.
+    pub fn delete(&self, bucket: &str, key: &str) -> Result<u64, ObjectError> {
+        let sequencers = self.delete_many(bucket, std::slice::from_ref(&key.to_string()))?;
+        Ok(sequencers.first().copied().unwrap_or_default())
+    }
+
+    /// Removes keys in one transaction; returns each removal's sequencer, in order.
+    pub fn delete_many(&self, bucket: &str, keys: &[String]) -> Result<Vec<u64>, ObjectError> {
+        let (first, old) = {
             let mut db = self.db();
-            let tx = db.transaction().map_err(sql("deleting an object"))?;
+            let first = self.take_sequencers(&db, keys.len() as u64)?;
+            let tx = db.transaction().map_err(sql("deleting objects"))?;
             let exists: bool = tx
                 .query_row(
                     "SELECT EXISTS (SELECT 1 FROM buckets WHERE name = ?1)",
                     [bucket],
                     |r| r.get(0),
                 )
-                .map_err(sql("deleting an object"))?;
+                .map_err(sql("deleting objects"))?;
             if !exists {
                 return Err(ObjectError::NoSuchBucket(bucket.to_string()));
             }
-            let old: Option<String> = tx
-                .query_row(
-                    "DELETE FROM objects WHERE bucket = ?1 AND key = ?2 RETURNING file",
-                    params![bucket, key],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(sql("deleting an object"))?;
-            tx.commit().map_err(sql("deleting an object"))?;
-            old
+            let mut old = Vec::new();
+            for key in keys {
+                let file: Option<String> = tx
+                    .prepare_cached(
+                        "DELETE FROM objects WHERE bucket = ?1 AND key = ?2 RETURNING file",
+                    )
+                    .and_then(|mut s| s.query_row(params![bucket, key], |r| r.get(0)).optional())
+                    .map_err(sql("deleting objects"))?;
+                old.extend(file);
+            }
+            tx.commit().map_err(sql("deleting objects"))?;
+            (first, old)
         };
-        if let Some(file) = &old {
+        for file in &old {
             let _ = std::fs::remove_file(self.data.join(file));
         }
-        Ok(old.is_some())
+        Ok((first..first + keys.len() as u64).collect())
     }
 }
 
-pub(crate) type RowParts = (String, i64, String, i64, String, String);
+/// Stores made before sequencers were kept per object have no `sequencer` column: adds it.
+fn add_sequencer_column(db: &rusqlite::Connection) -> Result<(), ObjectError> {
+    let has = db
+        .prepare("SELECT 1 FROM pragma_table_info('objects') WHERE name = 'sequencer'")
+        .and_then(|mut s| s.exists([]))
+        .map_err(sql("reading the objects schema"))?;
+    if !has {
+        db.execute_batch("ALTER TABLE objects ADD COLUMN sequencer INTEGER NOT NULL DEFAULT 0")
+            .map_err(sql("adding the sequencer column"))?;
+    }
+    Ok(())
+}
+
+pub(crate) type RowParts = (String, i64, String, i64, String, String, i64);
 
 fn take<T>(slot: &Mutex<Option<T>>) -> Option<T> {
     slot.lock().unwrap_or_else(|e| e.into_inner()).take()
 }
 
-/// Commits a batch of object rows in one transaction; one outcome per row. A row whose
-/// bucket is gone fails alone; a transaction that does not commit fails them all.
-fn commit_rows(db: &mut rusqlite::Connection, batch: &[RowWrite]) -> Vec<RowOutcome> {
-    let failed_all = |e: rusqlite::Error| -> Vec<RowOutcome> {
-        let message = e.to_string();
-        batch
-            .iter()
-            .map(|_| {
-                Err(ObjectError::Sql {
-                    step: "committing an object",
-                    source: rusqlite::Error::SqliteFailure(
-                        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_IOERR),
-                        Some(message.clone()),
-                    ),
-                })
-            })
-            .collect()
-    };
-    let tx = match db.transaction() {
-        Ok(tx) => tx,
-        Err(e) => return failed_all(e),
-    };
-    let outcomes = batch.iter().map(|row| commit_one(&tx, row)).collect();
-    match tx.commit() {
-        Ok(()) => outcomes,
-        Err(e) => failed_all(e),
-    }
-}
-
-fn commit_one(tx: &rusqlite::Transaction<'_>, row: &RowWrite) -> RowOutcome {
+fn commit_one(tx: &rusqlite::Transaction<'_>, row: &RowWrite, sequencer: u64) -> RowOutcome {
     let exists: bool = tx
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM buckets WHERE name = ?1)")
         .and_then(|mut s| s.query_row([&row.bucket], |r| r.get(0)))
@@ -660,8 +713,8 @@ fn commit_one(tx: &rusqlite::Transaction<'_>, row: &RowWrite) -> RowOutcome {
         .map_err(sql("committing an object"))?;
     tx.prepare_cached(
         "INSERT OR REPLACE INTO objects
-             (bucket, key, size, etag, last_modified, attributes, file)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+             (bucket, key, size, etag, last_modified, attributes, file, sequencer)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -671,11 +724,12 @@ fn commit_one(tx: &rusqlite::Transaction<'_>, row: &RowWrite) -> RowOutcome {
             record.etag,
             record.last_modified,
             row.attributes,
-            record.file
+            record.file,
+            sequencer as i64
         ])
     })
     .map_err(sql("committing an object"))?;
-    Ok(old)
+    Ok((old, sequencer))
 }
 
 pub(crate) fn row_parts(r: &rusqlite::Row<'_>) -> rusqlite::Result<RowParts> {
@@ -686,11 +740,12 @@ pub(crate) fn row_parts(r: &rusqlite::Row<'_>) -> rusqlite::Result<RowParts> {
         r.get(3)?,
         r.get(4)?,
         r.get(5)?,
+        r.get(6)?,
     ))
 }
 
 pub(crate) fn record(
-    (key, size, etag, last_modified, attributes, file): RowParts,
+    (key, size, etag, last_modified, attributes, file, sequencer): RowParts,
 ) -> Result<ObjectRecord, ObjectError> {
     let attributes = serde_json::from_str(&attributes).map_err(|source| ObjectError::Decode {
         key: key.clone(),
@@ -702,6 +757,7 @@ pub(crate) fn record(
         etag,
         last_modified,
         attributes,
+        sequencer: sequencer as u64,
         file,
     })
 }
@@ -843,8 +899,10 @@ mod tests {
             store.delete_bucket("b"),
             Err(ObjectError::BucketNotEmpty(_))
         ));
-        assert!(store.delete("b", "k").unwrap());
-        assert!(!store.delete("b", "k").unwrap());
+        let first = store.delete("b", "k").unwrap();
+        // Removing a key that is gone succeeds too, with a change of its own.
+        assert!(store.delete("b", "k").unwrap() > first);
+        assert!(store.head("b", "k").unwrap().is_none());
         store.delete_bucket("b").unwrap();
         assert!(matches!(
             store.delete_bucket("b"),

@@ -112,14 +112,17 @@ fn created(event: &'static str, record: lambent_store::objects::ObjectRecord) ->
         event,
         key: record.key,
         object: Some((record.size, record.etag)),
+        sequencer: record.sequencer,
     }
 }
 
-fn removed(key: String) -> notify::Change {
+/// A removed key, with the removal's sequencer, as a notification [`notify::Change`].
+fn removed((key, sequencer): (String, u64)) -> notify::Change {
     notify::Change {
         event: "ObjectRemoved:Delete",
         key,
         object: None,
+        sequencer,
     }
 }
 
@@ -264,8 +267,8 @@ impl s3s::S3 for Api {
     ) -> S3Result<S3Response<DeleteObjectOutput>> {
         let caller = notify::Caller::of(&req);
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
-        let resp = objects::delete(&self.store, req.input).await?;
-        self.notified(caller, &bucket, vec![removed(key)], resp)
+        let (resp, sequencer) = objects::delete(&self.store, req.input).await?;
+        self.notified(caller, &bucket, vec![removed((key, sequencer))], resp)
             .await
     }
 

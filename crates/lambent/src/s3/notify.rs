@@ -4,8 +4,8 @@
 //! event record. From there delivery is the queue's: at least once, retried, kept across
 //! restarts.
 //!
-//! The record's `sequencer` is the store's ever-growing counter in hex, so it increases per
-//! key across restarts; `responseElements` carries the request ids also put on the response.
+//! The record's `sequencer` is the one the store gave the change when it committed it, in
+//! hex: it follows commit order, per key and across restarts; `responseElements` carries the request ids also put on the response.
 //! The `Lineage` of the request's trace header (a function's SDK sends one) goes on with
 //! the events, so a function that writes where it is triggered stops (`crate::lineage`).
 //!
@@ -34,6 +34,8 @@ pub(super) struct Change {
     pub key: String,
     /// Size and unquoted ETag; `None` for a removal.
     pub object: Option<(u64, String)>,
+    /// The store's sequencer of the change: increasing in commit order.
+    pub sequencer: u64,
 }
 
 /// Who asked, and the ids of the request, for the record and the response.
@@ -157,9 +159,8 @@ impl Notifier {
                     tracing::warn!(arn = %rule.arn, %bucket, "notification target is gone");
                     continue;
                 };
-                let sequencer = blocking(store, |s| s.next_sequencer()).await?;
                 let now = now_millis();
-                let record = self.record(caller, bucket, &rule.id, &change, sequencer, now);
+                let record = self.record(caller, bucket, &rule.id, &change, now);
                 let event = lambent_store::queue::NewEvent {
                     request_id: uuid::Uuid::new_v4().to_string(),
                     function,
@@ -184,7 +185,6 @@ impl Notifier {
         bucket: &str,
         configuration_id: &str,
         change: &Change,
-        sequencer: u64,
         now: i64,
     ) -> serde_json::Value {
         let mut object = serde_json::json!({ "key": encode_key(&change.key) });
@@ -192,7 +192,7 @@ impl Notifier {
             object["size"] = (*size).into();
             object["eTag"] = etag.clone().into();
         }
-        object["sequencer"] = format!("{sequencer:016X}").into();
+        object["sequencer"] = format!("{:016X}", change.sequencer).into();
         serde_json::json!({"Records": [{
             "eventVersion": "2.1",
             "eventSource": "aws:s3",

@@ -394,58 +394,44 @@ pub async fn head(
     Ok(S3Response::new(output))
 }
 
+/// DeleteObject; returns the removal's sequencer.
 pub async fn delete(
     store: &Arc<ObjectStore>,
     input: DeleteObjectInput,
-) -> S3Result<S3Response<DeleteObjectOutput>> {
-    blocking(store, move |s| s.delete(&input.bucket, &input.key)).await?;
-    Ok(S3Response::new(DeleteObjectOutput::default()))
+) -> S3Result<(S3Response<DeleteObjectOutput>, u64)> {
+    let sequencer = blocking(store, move |s| s.delete(&input.bucket, &input.key)).await?;
+    Ok((S3Response::new(DeleteObjectOutput::default()), sequencer))
 }
 
+/// DeleteObjects, in one transaction; returns each removed key with its sequencer.
 pub async fn delete_many(
     store: &Arc<ObjectStore>,
     input: DeleteObjectsInput,
-) -> S3Result<(S3Response<DeleteObjectsOutput>, Vec<String>)> {
+) -> S3Result<(S3Response<DeleteObjectsOutput>, Vec<(String, u64)>)> {
     let quiet = input.delete.quiet.unwrap_or(false);
     let bucket = input.bucket;
     let keys: Vec<String> = input.delete.objects.into_iter().map(|o| o.key).collect();
-    let results = blocking(store, move |s| {
-        let mut results = Vec::with_capacity(keys.len());
-        for key in keys {
-            let r = s.delete(&bucket, &key);
-            if let Err(lambent_store::objects::ObjectError::NoSuchBucket(b)) = r {
-                return Err(lambent_store::objects::ObjectError::NoSuchBucket(b));
-            }
-            results.push((key, r.map_err(|e| e.to_string())));
-        }
-        Ok(results)
+    let (keys, sequencers) = blocking(store, move |s| {
+        let sequencers = s.delete_many(&bucket, &keys)?;
+        Ok((keys, sequencers))
     })
     .await?;
-    let mut deleted = Vec::new();
-    let mut errors = Vec::new();
-    let mut removed = Vec::new();
-    for (key, r) in results {
-        if r.is_ok() {
-            removed.push(key.clone());
-        }
-        match r {
-            Ok(_) if quiet => {}
-            Ok(_) => deleted.push(DeletedObject {
-                key: Some(key),
+    let deleted = if quiet {
+        Vec::new()
+    } else {
+        keys.iter()
+            .map(|key| DeletedObject {
+                key: Some(key.clone()),
                 ..DeletedObject::default()
-            }),
-            Err(message) => errors.push(Error {
-                code: Some("InternalError".into()),
-                key: Some(key),
-                message: Some(message),
-                ..Error::default()
-            }),
-        }
-    }
+            })
+            .collect()
+    };
     let output = DeleteObjectsOutput {
         deleted: Some(deleted),
-        errors: (!errors.is_empty()).then_some(errors),
         ..DeleteObjectsOutput::default()
     };
-    Ok((S3Response::new(output), removed))
+    Ok((
+        S3Response::new(output),
+        keys.into_iter().zip(sequencers).collect(),
+    ))
 }
