@@ -422,6 +422,11 @@ def test_an_interpreter_under_tmp_is_seen_through_the_private_tmp(fresh_server, 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     s = fresh_server(env={"PATH": f"{venv}/bin:{os.environ['PATH']}"})
+    # A bare virtualenv has no boto3, which functions expect: lambent says so at start.
+    with open(s.log_path, errors="replace") as f:
+        log = f.read()
+    assert f"python: {venv}/bin/python3 (without boto3)" in log
+    assert "cannot import boto3" in log
     lam = s.client("lambda")
     name = unique("tmp-python")
     code = """

@@ -14,6 +14,9 @@ def test_examples_return_30(fresh_server):
         assert resp["StatusCode"] == 200
         assert "FunctionError" not in resp
         assert body == 30
+    # The tests' python3 (the venv's) has boto3, as the thumbnails example needs.
+    with open(s.log_path, errors="replace") as f:
+        assert "(with boto3)" in f.read()
 
 
 def test_lambent_cli_invokes_example(fresh_server):

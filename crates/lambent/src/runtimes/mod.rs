@@ -37,6 +37,8 @@ impl Family {
 #[derive(Debug, Clone)]
 pub struct Runtimes {
     python: Option<PathBuf>,
+    /// Whether that `python3` can import boto3.
+    python_boto3: bool,
     node: Option<PathBuf>,
     /// Directories the interpreters need that an environment's view must show at the same
     /// path (an interpreter's prefix outside the system directories, a virtualenv).
@@ -69,21 +71,28 @@ impl Runtimes {
         let python = resolve_python();
         let node = find_on_path("node").and_then(|p| std::fs::canonicalize(p).ok());
         let mut host_dirs: Vec<PathBuf> = Vec::new();
-        if let Some((_, prefixes)) = &python {
-            host_dirs.extend(prefixes.iter().cloned());
+        if let Some(found) = &python {
+            host_dirs.extend(found.prefixes.iter().cloned());
         }
         if let Some(node) = &node {
             // <prefix>/bin/node
             host_dirs.extend(node.parent().and_then(Path::parent).map(Path::to_path_buf));
         }
-        if let Some((exe, _)) = &python {
-            precompile(exe, &dir.join("bootstrap.py"));
+        if let Some(found) = &python {
+            precompile(&found.exe, &dir.join("bootstrap.py"));
+            if !found.boto3 {
+                tracing::warn!(
+                    python = %found.exe.display(),
+                    "python3 cannot import boto3: Python functions that use the AWS SDK will fail (AWS's Python runtime includes it; pip install boto3)"
+                );
+            }
         }
         host_dirs.retain(|d| !in_system_dirs(d));
         host_dirs.sort();
         host_dirs.dedup();
         Ok(Runtimes {
-            python: python.map(|(exe, _)| exe),
+            python_boto3: python.as_ref().is_some_and(|f| f.boto3),
+            python: python.map(|f| f.exe),
             node,
             host_dirs,
             runtime_dir: dir,
@@ -107,7 +116,16 @@ impl Runtimes {
                 .map(|p| p.display().to_string())
                 .unwrap_or_else(|| "not found".into())
         };
-        format!("python: {}, node: {}", show(&self.python), show(&self.node))
+        let boto3 = match (&self.python, self.python_boto3) {
+            (Some(_), true) => " (with boto3)",
+            (Some(_), false) => " (without boto3)",
+            (None, _) => "",
+        };
+        format!(
+            "python: {}{boto3}, node: {}",
+            show(&self.python),
+            show(&self.node)
+        )
     }
 
     /// The interpreter and arguments a stem of `family` starts before its function is known
@@ -223,15 +241,24 @@ fn find_on_path(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// The interpreter behind `python3`, asking it once (a shim would answer with the path of
-/// the interpreter it dispatches to), with the prefixes it needs (a virtualenv's and its base
-/// installation's).
-fn resolve_python() -> Option<(PathBuf, Vec<PathBuf>)> {
+/// What asking `python3` once tells: the interpreter behind it (a shim answers with the
+/// path of the interpreter it dispatches to), the prefixes it needs (a virtualenv's and its
+/// base installation's), and whether it can import boto3, which AWS's Python runtime
+/// includes and functions expect.
+struct PythonFound {
+    exe: PathBuf,
+    prefixes: Vec<PathBuf>,
+    boto3: bool,
+}
+
+fn resolve_python() -> Option<PythonFound> {
     let python = find_on_path("python3")?;
     let out = std::process::Command::new(&python)
         .args([
             "-c",
-            "import sys; print(sys.executable); print(sys.prefix); print(sys.base_prefix)",
+            "import sys, importlib.util; print(sys.executable); \
+             print(importlib.util.find_spec('boto3') is not None); \
+             print(sys.prefix); print(sys.base_prefix)",
         ])
         .output()
         .ok()?;
@@ -239,9 +266,10 @@ fn resolve_python() -> Option<(PathBuf, Vec<PathBuf>)> {
         return None;
     }
     let text = String::from_utf8_lossy(&out.stdout);
-    let mut lines = text.lines().map(|l| PathBuf::from(l.trim()));
-    let exe = lines.next().filter(|p| p.is_file())?;
-    let mut prefixes: Vec<PathBuf> = lines.filter(|p| p.is_dir()).collect();
+    let mut lines = text.lines().map(str::trim);
+    let exe = lines.next().map(PathBuf::from).filter(|p| p.is_file())?;
+    let boto3 = lines.next() == Some("True");
+    let mut prefixes: Vec<PathBuf> = lines.map(PathBuf::from).filter(|p| p.is_dir()).collect();
     // The interpreter itself may be a link into yet another prefix.
     if let Some(real_prefix) = std::fs::canonicalize(&exe)
         .ok()
@@ -249,7 +277,11 @@ fn resolve_python() -> Option<(PathBuf, Vec<PathBuf>)> {
     {
         prefixes.push(real_prefix);
     }
-    Some((exe, prefixes))
+    Some(PythonFound {
+        exe,
+        prefixes,
+        boto3,
+    })
 }
 
 /// Has the Python bootstrap compile itself into its cache beside it now, while lambent may
