@@ -466,7 +466,6 @@ impl Events {
     }
 }
 
-/// The function name and qualifier of a Lambda function ARN.
 /// Says in the function's log why an event of it did not run (AWS notifies by e-mail).
 fn log_recursion_stop(ctl: &Control, event: &Event, lineage: &Lineage) {
     let message = format!(
@@ -486,6 +485,7 @@ fn log_recursion_stop(ctl: &Control, event: &Event, lineage: &Lineage) {
     }
 }
 
+/// The function name and qualifier of a Lambda function ARN.
 fn lambda_destination(arn: &str) -> Option<(String, Option<String>)> {
     let mut parts = arn.split(':');
     let (_, _, service, _, _, kind, name) = (

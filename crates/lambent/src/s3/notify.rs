@@ -5,9 +5,10 @@
 //! restarts.
 //!
 //! The record's `sequencer` is the one the store gave the change when it committed it, in
-//! hex: it follows commit order, per key and across restarts; `responseElements` carries the request ids also put on the response.
-//! The `Lineage` of the request's trace header (a function's SDK sends one) goes on with
-//! the events, so a function that writes where it is triggered stops (`crate::lineage`).
+//! hex: it follows commit order, per key and across restarts. `responseElements` carries the
+//! request ids also put on the response. The `Lineage` of the request's trace header (a
+//! function's SDK sends one) goes on with the events, so a function that writes where it is
+//! triggered stops (`crate::lineage`).
 //!
 //! Invariant: a change whose response was sent has had its events committed to the queue.
 
