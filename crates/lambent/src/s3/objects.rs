@@ -128,8 +128,7 @@ pub(super) async fn receive(
     if let Some(mut body) = body {
         let mut batch = Vec::with_capacity(WRITE_BATCH);
         while let Some(chunk) = body.next().await {
-            let chunk = chunk
-                .map_err(|e| S3Error::with_message(S3ErrorCode::IncompleteBody, e.to_string()))?;
+            let chunk = chunk.map_err(body_error)?;
             batch.extend_from_slice(&chunk);
             if pending.size() + batch.len() as u64 > MAX_UPLOAD {
                 return Err(too_large());
@@ -163,6 +162,20 @@ pub(super) async fn receive(
         _ => None,
     };
     Ok((pending, stored))
+}
+
+/// What a body that broke off becomes: a chunk whose signature does not match (signed
+/// `aws-chunked` uploads) is AWS's `SignatureDoesNotMatch`, anything else an incomplete body.
+/// s3s's chunk error type is private, so it is told apart by its text.
+fn body_error(e: s3s::StdError) -> S3Error {
+    let text = e.to_string();
+    if text.contains("SignatureMismatch") {
+        return s3_error!(
+            SignatureDoesNotMatch,
+            "The request signature we calculated does not match the signature you provided. Check your key and signing method."
+        );
+    }
+    S3Error::with_message(S3ErrorCode::IncompleteBody, text)
 }
 
 /// Writes one batch to the pending file, hashing it on the way, off the async threads.
