@@ -212,12 +212,16 @@ impl Drop for PendingObject {
 pub struct ObjectStore {
     pub(crate) data: PathBuf,
     db: Mutex<rusqlite::Connection>,
-    reads: Mutex<rusqlite::Connection>,
+    /// Read connections; a reader takes whichever is free.
+    reads: Vec<Mutex<rusqlite::Connection>>,
     /// Object rows waiting for the next group commit.
     rows: Mutex<Vec<RowWrite>>,
     /// Taken only while holding `db`, so sequencers follow commit order.
     sequencers: Mutex<Sequencers>,
 }
+
+/// Read connections kept open: about one per core, so readers rarely wait.
+const READERS: usize = 4;
 
 /// One object row to commit, and where its committer leaves the outcome.
 struct RowWrite {
@@ -264,11 +268,17 @@ impl ObjectStore {
         conn.execute_batch(crate::notifications::SCHEMA)
             .map_err(sql("creating the objects schema"))?;
         let reserved = ObjectStore::reserved_sequencers(&conn)?;
-        let reads = rusqlite::Connection::open(&path).map_err(sql("opening objects.db"))?;
+        let reads = (0..READERS)
+            .map(|_| {
+                rusqlite::Connection::open(&path)
+                    .map(Mutex::new)
+                    .map_err(sql("opening objects.db"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let store = ObjectStore {
             data,
             db: Mutex::new(conn),
-            reads: Mutex::new(reads),
+            reads,
             rows: Mutex::new(Vec::new()),
             sequencers: Mutex::new(Sequencers {
                 next: reserved,
@@ -291,7 +301,17 @@ impl ObjectStore {
 
     /// The connection that only reads: it sees what is committed.
     pub(crate) fn reader(&self) -> std::sync::MutexGuard<'_, rusqlite::Connection> {
-        self.reads.lock().unwrap_or_else(|e| e.into_inner())
+        for conn in &self.reads {
+            match conn.try_lock() {
+                Ok(guard) => return guard,
+                Err(std::sync::TryLockError::Poisoned(e)) => return e.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => {}
+            }
+        }
+        // All busy: wait for one, spreading the waiters.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let i = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % self.reads.len();
+        self.reads[i].lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Removes temp files and data files no row names: a crash between rename and commit,
@@ -334,17 +354,16 @@ impl ObjectStore {
 
     pub fn bucket(&self, name: &str) -> Result<Option<BucketRecord>, ObjectError> {
         self.reader()
-            .query_row(
-                "SELECT name, created FROM buckets WHERE name = ?1",
-                [name],
-                |r| {
+            .prepare_cached("SELECT name, created FROM buckets WHERE name = ?1")
+            .and_then(|mut s| {
+                s.query_row([name], |r| {
                     Ok(BucketRecord {
                         name: r.get(0)?,
                         created: r.get(1)?,
                     })
-                },
-            )
-            .optional()
+                })
+                .optional()
+            })
             .map_err(sql("reading a bucket"))
     }
 
@@ -596,13 +615,11 @@ impl ObjectStore {
     pub fn head(&self, bucket: &str, key: &str) -> Result<Option<ObjectRecord>, ObjectError> {
         let row = self
             .reader()
-            .query_row(
+            .prepare_cached(
                 "SELECT key, size, etag, last_modified, attributes, file, sequencer
                  FROM objects WHERE bucket = ?1 AND key = ?2",
-                params![bucket, key],
-                row_parts,
             )
-            .optional()
+            .and_then(|mut s| s.query_row(params![bucket, key], row_parts).optional())
             .map_err(sql("reading an object"))?;
         row.map(record).transpose()
     }

@@ -18,6 +18,9 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 const WRITE_BATCH: usize = 1024 * 1024;
 /// Bytes per chunk of a GetObject body.
 const READ_CHUNK: usize = 64 * 1024;
+/// Objects up to this size are read whole in the blocking call that opens them, and sent
+/// from memory: one hand-off to a blocking thread per GET instead of one per chunk.
+const SMALL_OBJECT: u64 = 64 * 1024;
 /// The largest body one PutObject or UploadPart may carry: AWS's 5 GiB.
 const MAX_UPLOAD: u64 = 5 * 1024 * 1024 * 1024;
 
@@ -263,13 +266,28 @@ pub async fn get(
 ) -> S3Result<S3Response<GetObjectOutput>> {
     let (bucket, key) = (input.bucket.clone(), input.key.clone());
     let opened = blocking(store, move |s| {
-        if s.bucket(&bucket)?.is_none() {
-            return Err(lambent_store::objects::ObjectError::NoSuchBucket(bucket));
+        let Some((rec, mut file)) = s.open_object(&bucket, &key)? else {
+            // Which is missing: the key, or its bucket?
+            if s.bucket(&bucket)?.is_none() {
+                return Err(lambent_store::objects::ObjectError::NoSuchBucket(bucket));
+            }
+            return Ok(None);
+        };
+        if rec.size > SMALL_OBJECT {
+            return Ok(Some((rec, Err(file))));
         }
-        s.open_object(&bucket, &key)
+        let mut bytes = Vec::with_capacity(rec.size as usize);
+        std::io::Read::read_to_end(&mut file, &mut bytes).map_err(|source| {
+            lambent_store::objects::ObjectError::Io {
+                step: "reading the object",
+                path: key.into(),
+                source,
+            }
+        })?;
+        Ok(Some((rec, Ok(Bytes::from(bytes)))))
     })
     .await?;
-    let Some((rec, file)) = opened else {
+    let Some((rec, content)) = opened else {
         return Err(no_such_key());
     };
     Conditions {
@@ -287,12 +305,23 @@ pub async fn get(
             (r.start, r.end - r.start, Some(range_header))
         }
     };
-    let (tx, rx) = futures::channel::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
-    tokio::spawn(stream_file(tokio::fs::File::from_std(file), start, len, tx));
+    let body = match content {
+        // A small object is in memory: the range is a slice of it. A committed version's
+        // file never changes (a new version is a new file), so a short read is a disk fault.
+        Ok(bytes) if bytes.len() as u64 == rec.size => StreamingBlob::from(s3s::Body::from(
+            bytes.slice(start as usize..(start + len) as usize),
+        )),
+        Ok(_) => return Err(s3_error!(InternalError, "the object's file is truncated")),
+        Err(file) => {
+            let (tx, rx) = futures::channel::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+            tokio::spawn(stream_file(tokio::fs::File::from_std(file), start, len, tx));
+            StreamingBlob::wrap(rx)
+        }
+    };
     let attrs = rec.attributes;
     let checksum = checksum_for(&input.checksum_mode, &input.range, attrs.checksum.as_ref());
     let mut output = GetObjectOutput {
-        body: Some(StreamingBlob::wrap(rx)),
+        body: Some(body),
         accept_ranges: Some("bytes".into()),
         content_length: Some(len as i64),
         content_range,
@@ -365,10 +394,11 @@ pub async fn head(
 ) -> S3Result<S3Response<HeadObjectOutput>> {
     let (bucket, key) = (input.bucket.clone(), input.key.clone());
     let rec = blocking(store, move |s| {
-        if s.bucket(&bucket)?.is_none() {
+        let rec = s.head(&bucket, &key)?;
+        if rec.is_none() && s.bucket(&bucket)?.is_none() {
             return Err(lambent_store::objects::ObjectError::NoSuchBucket(bucket));
         }
-        s.head(&bucket, &key)
+        Ok(rec)
     })
     .await?
     .ok_or_else(no_such_key)?;
