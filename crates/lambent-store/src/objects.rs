@@ -10,7 +10,7 @@
 //! can leave (temp files, renamed files no row names) is removed by [`ObjectStore::open`].
 //! Object rows are group-committed: writers that arrive while a commit syncs share the next
 //! transaction (one WAL `fsync`), each still answered only once its row is durable. Reads
-//! use a connection of their own, so they never wait for a commit.
+//! use connections of their own, so they never wait for a commit.
 //! Multipart uploads (`crate::multipart`) share the database and the `data/` directory: their
 //! parts are written the same way, and a part row names its file as an object row does.
 //!
@@ -205,7 +205,7 @@ impl Drop for PendingObject {
     }
 }
 
-/// The object store. Writes go through one SQLite connection and reads through another
+/// The object store. Writes go through one SQLite connection and reads through others
 /// (WAL: a read never waits for a commit's `fsync`), each behind a mutex (rusqlite
 /// connections are not `Sync`); statements are short, and the file work (writes, syncs)
 /// happens outside them. Object rows are group-committed: see [`ObjectStore::commit`].
