@@ -99,15 +99,7 @@ impl ObjectStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::objects::ObjectAttributes;
-
-    fn put(store: &ObjectStore, bucket: &str, key: &str, body: &[u8]) -> ObjectRecord {
-        let mut p = store.begin().unwrap();
-        p.write(body).unwrap();
-        store
-            .commit(p, bucket, key, ObjectAttributes::default(), 1)
-            .unwrap()
-    }
+    use crate::objects::tests::put;
 
     fn names(l: &Listing) -> Vec<String> {
         l.entries

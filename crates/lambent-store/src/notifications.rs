@@ -133,12 +133,7 @@ mod tests {
     fn sequencers_follow_commits_and_grow_across_reopen() {
         let dir = tempfile::tempdir().unwrap();
         let commit = |store: &ObjectStore, key: &str| {
-            let mut p = store.begin().unwrap();
-            p.write(b"x").unwrap();
-            store
-                .commit(p, "b", key, Default::default(), 1)
-                .unwrap()
-                .sequencer
+            crate::objects::tests::put(store, "b", key, b"x").sequencer
         };
         let (a, removed) = {
             let store = ObjectStore::open(dir.path()).unwrap();

@@ -780,10 +780,11 @@ pub(crate) fn record(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn put(store: &ObjectStore, bucket: &str, key: &str, body: &[u8]) -> ObjectRecord {
+    /// Writes and commits `body` at `key` (the store's tests share it).
+    pub(crate) fn put(store: &ObjectStore, bucket: &str, key: &str, body: &[u8]) -> ObjectRecord {
         let mut p = store.begin().unwrap();
         p.write(body).unwrap();
         store

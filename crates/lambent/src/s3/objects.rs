@@ -297,14 +297,7 @@ pub async fn get(
         if_unmodified_since: input.if_unmodified_since,
     }
     .check(&rec)?;
-    let (start, len, content_range) = match &input.range {
-        None => (0, rec.size, None),
-        Some(range) => {
-            let r = range.check(rec.size)?;
-            let range_header = format!("bytes {}-{}/{}", r.start, r.end - 1, rec.size);
-            (r.start, r.end - r.start, Some(range_header))
-        }
-    };
+    let (start, len, content_range) = span(&input.range, rec.size)?;
     let body = match content {
         // A small object is in memory: the range is a slice of it. A committed version's
         // file never changes (a new version is a new file), so a short read is a disk fault.
@@ -339,6 +332,18 @@ pub async fn get(
     };
     set_checksum!(output, checksum);
     Ok(S3Response::new(output))
+}
+
+/// The bytes a read covers: start, length, and the `Content-Range` of a ranged read.
+fn span(range: &Option<Range>, size: u64) -> S3Result<(u64, u64, Option<String>)> {
+    Ok(match range {
+        None => (0, size, None),
+        Some(range) => {
+            let r = range.check(size)?;
+            let header = format!("bytes {}-{}/{}", r.start, r.end - 1, size);
+            (r.start, r.end - r.start, Some(header))
+        }
+    })
 }
 
 /// The checksum fields a read returns: only when asked for (`ChecksumMode=ENABLED`) and only
@@ -409,14 +414,7 @@ pub async fn head(
         if_unmodified_since: input.if_unmodified_since,
     }
     .check(&rec)?;
-    let (len, content_range) = match &input.range {
-        None => (rec.size, None),
-        Some(range) => {
-            let r = range.check(rec.size)?;
-            let range_header = format!("bytes {}-{}/{}", r.start, r.end - 1, rec.size);
-            (r.end - r.start, Some(range_header))
-        }
-    };
+    let (_, len, content_range) = span(&input.range, rec.size)?;
     let attrs = rec.attributes;
     let checksum = checksum_for(&input.checksum_mode, &input.range, attrs.checksum.as_ref());
     let mut output = HeadObjectOutput {
