@@ -242,25 +242,69 @@ def test_tmp_is_private_and_wiped(lam, function):
     assert marker not in body["tmp"]  # a new environment starts with an empty /tmp
 
 
-@needs_view
-def test_tmp_is_capped_at_ephemeral_storage(lam, function):
-    fill = """
-import errno
+FILL_TMP = """
+import errno, os
 def handler(event, context):
+    before = sorted(os.listdir("/tmp"))
     written = 0
     chunk = b"x" * (1024 * 1024)
+    error = None
     try:
         with open("/tmp/fill", "wb") as f:
             for _ in range(event["mb"]):
                 f.write(chunk)
                 f.flush()
                 written += 1
+            os.fsync(f.fileno())
     except OSError as e:
-        return {"written_mb": written, "error": errno.errorcode[e.errno]}
-    return {"written_mb": written, "error": None}
+        error = errno.errorcode[e.errno]
+    st = os.statvfs("/tmp")
+    return {"before": before, "written_mb": written, "error": error,
+            "size_mb": st.f_blocks * st.f_frsize // (1024 * 1024), "inodes": st.f_files}
 """
-    # /tmp's pages count toward the memory cap here (tmpfs), so give the memory to hold them.
-    name = function({"app.py": fill}, MemorySize=1024, Timeout=30)
+
+
+needs_tmp_disk = pytest.mark.skipif(
+    "/tmp on a disk of its own, not counted against MemorySize: enforced" not in doctor(),
+    reason="/tmp is a tmpfs here (lambent doctor says why)",
+)
+
+
+@needs_tmp_disk
+def test_tmp_is_storage_not_memory(lam, function):
+    # /tmp is a disk of its own: a 128 MB function fills AWS's default 512 MB of it.
+    name = function({"app.py": FILL_TMP}, MemorySize=128, Timeout=60)
+    resp, body = invoke(lam, name, {"mb": 600}, LogType="Tail")
+    assert resp.get("FunctionError") is None, body
+    assert body["error"] == "ENOSPC", body
+    assert 500 <= body["written_mb"] <= 512, body
+    assert body["before"] == [], body  # no lost+found, nothing of anyone's
+    assert 32_000 <= body["inodes"] <= 33_000, body  # capped in files, too
+    assert max_memory_used(log_tail(resp)) <= 128
+    # The environment is still there and answering, with its /tmp (rewritten here).
+    resp, body = invoke(lam, name, {"mb": 1})
+    assert body["before"] == ["fill"] and body["error"] is None, body
+    # A new environment starts with an empty /tmp.
+    lam.update_function_configuration(FunctionName=name, Description="new environment")
+    lam.get_waiter("function_updated_v2").wait(FunctionName=name)
+    resp, body = invoke(lam, name, {"mb": 1})
+    assert body["before"] == [] and body["error"] is None, body
+
+
+@needs_tmp_disk
+def test_ephemeral_storage_of_10_gb_holds_1_gb(lam, function):
+    name = function({"app.py": FILL_TMP}, MemorySize=256, Timeout=120,
+                    EphemeralStorage={"Size": 10240})
+    resp, body = invoke(lam, name, {"mb": 1024})
+    assert body["error"] is None and body["written_mb"] == 1024, body
+    assert 10_230 <= body["size_mb"] <= 10_240, body
+
+
+@needs_view
+def test_tmp_is_capped_at_ephemeral_storage(lam, function):
+    # Wherever /tmp is (a disk, or a tmpfs without root), it holds what EphemeralStorage says;
+    # a tmpfs's pages count toward the memory cap, so give the memory to hold them.
+    name = function({"app.py": FILL_TMP}, MemorySize=1024, Timeout=60)
     resp, body = invoke(lam, name, {"mb": 600})
     assert body["error"] == "ENOSPC", body
     assert 500 <= body["written_mb"] <= 512, body
@@ -359,8 +403,38 @@ def handler(event, context):
 """
     name = function({"app.py": code})
     resp, body = invoke(lam, name, {})
-    assert body["pid"] == 1
-    assert body["procs"] == [1], body  # nothing of lambent or of other environments
+    # The runtime is an ordinary process, as on AWS: PID 1 is the environment's init.
+    assert body["pid"] == 2
+    assert body["procs"] == [1, 2], body  # nothing of lambent or of other environments
+
+
+SELF_SIGNAL = """
+import os, signal
+def handler(event, context):
+    if event["how"] == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    elif event["how"] == "abort":
+        os.abort()
+    elif event["how"] == "term":
+        os.kill(os.getpid(), signal.SIGTERM)
+    return "survived"
+"""
+
+
+@needs_view
+@pytest.mark.parametrize(
+    "how,message",
+    [("kill", "signal: killed"), ("abort", "signal: aborted"), ("term", "signal: terminated")],
+)
+def test_a_function_that_signals_itself_dies_of_it(lam, function, how, message):
+    name = function({"app.py": SELF_SIGNAL})
+    resp, body = invoke(lam, name, {"how": how})
+    assert resp.get("FunctionError") == "Unhandled", body
+    assert body["errorType"] == "Runtime.ExitError", body
+    assert body["errorMessage"].endswith(f"Error: Runtime exited with error: {message}"), body
+    # The function stays usable: the next call gets a new environment.
+    resp, body = invoke(lam, name, {"how": "none"})
+    assert body == "survived"
 
 
 def test_degraded_mode_without_root_says_so_and_still_caps_memory():

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="stems need root (name
 
 def stem_uids(server, marker):
     """Users of `server`'s waiting stems whose command line contains `marker`: processes
-    whose parent (the stem's waiter) is a child of that lambent."""
+    whose parent (the stem's init) is a child of a child (the stem's waiter) of that lambent."""
     out = subprocess.run(["ps", "-ww", "-eo", "pid=,ppid=,uid=,args="],
                          capture_output=True, text=True).stdout
     procs = {}
@@ -30,7 +30,8 @@ def stem_uids(server, marker):
             procs[int(parts[0])] = (int(parts[1]), int(parts[2]), parts[3])
     uids = []
     for pid, (ppid, uid, args) in procs.items():
-        waiter = procs.get(ppid)
+        init = procs.get(ppid)
+        waiter = init and procs.get(init[0])
         if marker in args and uid >= 200_000 and waiter and waiter[0] == server.proc.pid:
             uids.append(uid)
     return uids
@@ -100,7 +101,9 @@ def test_a_python_cold_start_takes_the_stem_and_becomes_the_function(fresh_serve
     assert out["cwd"] == "/var/task"
     assert out["task"] == ["app.py"]
     assert out["sys_path"][0] == "/var/task"
-    assert out["tmp_bytes"] == 1024 * 1024 * 1024
+    # The stem's 512 MB /tmp disk was replaced by one of the function's size (ext4's own
+    # metadata makes it a little under).
+    assert 1023 * 1024 * 1024 <= out["tmp_bytes"] <= 1024 * 1024 * 1024, out["tmp_bytes"]
     assert out["host_tree"] is False
     # The next stem is started for the next cold start.
     assert wait_for_stem(s, "/var/runtime/bootstrap.py")

@@ -8,6 +8,8 @@
 //! This crate knows nothing of Lambda.
 
 pub mod cgroup;
+mod init;
+mod scratch;
 mod seccomp;
 mod stem;
 mod view;
@@ -15,11 +17,13 @@ pub mod waiter;
 mod watchdog;
 
 pub use cgroup::{Cgroup, Cgroups, CpuPolicy, Limits};
+pub use scratch::{ScratchDisk, ScratchDisks};
 pub use stem::{Assignment, Stem, StemSpec};
 pub use view::{Bind, View, SYSTEM_DIRS};
 
 use std::ffi::{CString, OsString};
 use std::io;
+use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
 
@@ -112,6 +116,7 @@ fn view_works(user_namespace: bool) -> bool {
         root: root.clone(),
         binds: vec![],
         tmp_bytes: 1024 * 1024,
+        scratch: None,
         cwd: "/".into(),
         uid: 65_534,
         gid: 65_534,
@@ -127,7 +132,7 @@ fn view_works(user_namespace: bool) -> bool {
                 .stderr(std::process::Stdio::null());
             // SAFETY: `view::enter` only makes system calls on data prepared above.
             unsafe {
-                cmd.pre_exec(move || view::enter(&prepared));
+                cmd.pre_exec(move || view::enter(&prepared, [-1, -1]));
             }
             cmd.status().map(|s| s.success()).unwrap_or(false)
         }
@@ -280,6 +285,24 @@ unsafe fn enter(procs_files: &[CString]) -> io::Result<()> {
     Ok(())
 }
 
+/// A pipe for an init's report, both ends closed on exec (whoever keeps one across an exec
+/// clears the flag itself).
+fn init_pipe() -> io::Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
+    use std::os::fd::FromRawFd;
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 writes two new descriptors into the array we own.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: both descriptors were just created and are owned by nobody else.
+    Ok(unsafe {
+        (
+            std::os::fd::OwnedFd::from_raw_fd(fds[0]),
+            std::os::fd::OwnedFd::from_raw_fd(fds[1]),
+        )
+    })
+}
+
 /// Starts `spec`, returning the sandbox and the read end of its joined stdout/stderr.
 /// `group`, when given, is the cgroup the process joins before it runs (see [`Cgroups`]).
 pub fn spawn(
@@ -305,14 +328,23 @@ pub fn spawn(
     unsafe {
         cmd.pre_exec(move || enter(&procs_files));
     }
+    // With a view the sandbox has a PID namespace, whose PID 1 becomes an init that reports
+    // the runtime's end to the waiter through this pipe.
+    let mut report = None;
+    // The disk of the view's `/tmp` stays attached here until the child has mounted it.
+    let mut disk = None;
     if let (true, Some(view)) = (isolation.view(), &spec.view) {
-        let prepared = view.prepare()?;
+        let mut prepared = view.prepare()?;
+        disk = prepared.take_disk();
+        let (read, write) = init_pipe()?;
+        let fds = [read.as_raw_fd(), write.as_raw_fd()];
+        report = Some((read, write, prepared.exe()));
         // The host's working directory is entered before the view exists; the view's own
         // is entered inside it.
         cmd.current_dir("/");
         // SAFETY: `view::enter` only makes system calls on data prepared above.
         unsafe {
-            cmd.pre_exec(move || view::enter(&prepared));
+            cmd.pre_exec(move || view::enter(&prepared, fds));
         }
     }
     let filters = seccomp::programs()?;
@@ -322,7 +354,7 @@ pub fn spawn(
     }
     // SAFETY: the closure runs in the child before exec and only makes the async-signal-safe
     // `prctl` call: if lambent dies, even by SIGKILL, the kernel kills the sandbox with it.
-    // It comes last because changing user clears the setting.
+    // It comes after the change of user, which clears the setting.
     unsafe {
         cmd.pre_exec(|| {
             if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
@@ -331,7 +363,16 @@ pub fn spawn(
             Ok(())
         });
     }
+    if let Some((_, write, exe)) = &report {
+        let (write, exe) = (write.as_raw_fd(), *exe);
+        // SAFETY: `init::split` only makes system calls on the descriptors named here.
+        unsafe {
+            cmd.pre_exec(move || init::split(write, exe));
+        }
+    }
     let child = cmd.spawn()?;
+    // The child has exec'ed, so its view (and mount of `/tmp`) is complete.
+    drop((report, disk));
     let pid = child
         .id()
         .and_then(|p| i32::try_from(p).ok())
@@ -558,6 +599,7 @@ mod tests {
                     writable: false,
                 }],
                 tmp_bytes: 1024 * 1024,
+                scratch: None,
                 cwd: "/var/task".into(),
                 uid: 61_000,
                 gid: 61_000,
@@ -571,14 +613,125 @@ mod tests {
         rx.read_to_string(&mut out).await.unwrap();
         // The exit status of the function's PID 1 comes through the waiter unchanged.
         assert_eq!(describe_exit(&status), "exit status 3", "{out}");
-        // In its own PID namespace the shell is PID 1 and the only process.
+        // In its own PID namespace the shell is PID 2, beside the init.
         assert_eq!(
             out,
-            "hi\n61000\ncode-read-only\nsecret-hidden\ntmp-full\ntmp-writable\npid=1\n1\n"
+            "hi\n61000\ncode-read-only\nsecret-hidden\ntmp-full\ntmp-writable\npid=2\n2\n"
         );
         // Nothing of the view stays behind on the host.
         assert_eq!(std::fs::read_dir(&root).unwrap().count(), 0);
         std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_runtime_that_signals_itself_ends_by_that_signal() {
+        let isolation = probe();
+        if !isolation.mount_namespace {
+            eprintln!("SKIPPED: views need root (mount namespaces, pivot_root, setuid)");
+            return;
+        }
+        let base = std::env::temp_dir().join(format!("lambent-signal-{}", std::process::id()));
+        for (i, (script, expected)) in [
+            ("kill -KILL $$; echo survived", "signal: killed"),
+            ("kill -ABRT $$; echo survived", "signal: aborted"),
+            ("kill -SEGV $$; echo survived", "signal: segmentation fault"),
+            ("sleep 30 & exit 4", "exit status 4"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let root = base.join(format!("root{i}"));
+            std::fs::create_dir_all(&root).unwrap();
+            let spec = Spec {
+                view: Some(View {
+                    root,
+                    binds: vec![],
+                    tmp_bytes: 1024 * 1024,
+                    scratch: None,
+                    cwd: "/".into(),
+                    uid: 61_004,
+                    gid: 61_004,
+                    user_namespace: false,
+                    mount_points: vec![],
+                }),
+                ..sh(script)
+            };
+            let (status, out, _) = run(&spec, isolation, None).await;
+            assert_eq!(describe_exit(&status), expected, "{script}: {out}");
+            assert_eq!(out, "", "{script}");
+        }
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    /// Scratch disks of this test's own, where the host can make them.
+    fn test_disks(test: &str) -> Option<(ScratchDisks, std::path::PathBuf)> {
+        let dir = std::env::temp_dir().join(format!("lambent-disks-{}-{test}", std::process::id()));
+        match ScratchDisks::open(&dir, 8 * 1024 * 1024) {
+            Ok(d) => Some((d, dir)),
+            Err(e) => {
+                eprintln!("SKIPPED: no scratch disks here: {e}");
+                None
+            }
+        }
+    }
+
+    /// Whether a loop device still has a backing file.
+    fn attached(device: &std::path::Path) -> bool {
+        let name = device.file_name().unwrap().to_string_lossy().to_string();
+        std::fs::read_to_string(format!("/sys/block/{name}/loop/backing_file")).is_ok()
+    }
+
+    #[tokio::test]
+    async fn a_disk_tmp_fills_to_its_size_and_goes_with_the_sandbox() {
+        let isolation = probe();
+        let Some((disks, dir)) = test_disks("fill").filter(|_| isolation.mount_namespace) else {
+            return;
+        };
+        // Nothing is charged to memory: a 16 MB memory cap below a 24 MB /tmp.
+        let script = "head -c 40000000 /dev/zero > /tmp/f 2>/dev/null; echo written=$(($(stat -c %s /tmp/f) / 1048576)); \
+                      ls -A /tmp; stat -c %a /tmp; touch /tmp/g && echo more-files";
+        let root = dir.join("root");
+        std::fs::create_dir_all(&root).unwrap();
+        let spec = Spec {
+            view: Some(View {
+                root,
+                binds: vec![],
+                tmp_bytes: 24 * 1024 * 1024,
+                scratch: Some(disks.clone()),
+                cwd: "/".into(),
+                uid: 61_005,
+                gid: 61_005,
+                user_namespace: false,
+                mount_points: vec![],
+            }),
+            memory_limit: Some(16 * 1024 * 1024),
+            ..sh(script)
+        };
+        let (status, out, _) = run(&spec, isolation, None).await;
+        assert_eq!(describe_exit(&status), "exit status 0", "{out}");
+        assert!(
+            out == "written=23\nf\n1777\nmore-files\n"
+                || out == "written=24\nf\n1777\nmore-files\n",
+            "{out}"
+        );
+        // The disk's file is unlinked from the start, and its device goes with the sandbox.
+        let files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .filter(|n| n.starts_with("disk-"))
+            .collect();
+        assert!(files.is_empty(), "{files:?}");
+        let disk = disks.create(8 * 1024 * 1024).unwrap();
+        let device = disk.path().to_path_buf();
+        assert!(attached(&device));
+        drop(disk);
+        let gone = (0..100).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            !attached(&device)
+        });
+        assert!(gone, "{} is still attached", device.display());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     /// A stem's view for the tests: its code comes at `/var/task` on assignment.
@@ -589,6 +742,7 @@ mod tests {
             root,
             binds: vec![],
             tmp_bytes: 1024 * 1024,
+            scratch: None,
             cwd: "/".into(),
             uid,
             gid: uid,

@@ -51,7 +51,8 @@ pub struct StemSpec {
 pub struct Assignment {
     /// Mounted into the view; its target must be one of the view's `mount_points`.
     pub bind: Bind,
-    /// The new size of the view's `/tmp`.
+    /// The size the view's `/tmp` must have: a tmpfs is resized, a disk of another size
+    /// replaced by a new one.
     pub tmp_bytes: u64,
     /// Working directory inside the view.
     pub cwd: PathBuf,
@@ -67,6 +68,9 @@ pub struct Assignment {
 /// A stem ready for its assignment. Dropping it kills it.
 pub struct Stem {
     sandbox: Sandbox,
+    /// The size of the view's `/tmp`, and where its disks come from when it is one.
+    tmp_bytes: u64,
+    scratch: Option<crate::ScratchDisks>,
     output: pipe::Receiver,
     control: pipe::Sender,
     status: pipe::Receiver,
@@ -83,6 +87,9 @@ const FD_ASSIGNMENT: RawFd = 3;
 const FD_CONTROL: RawFd = 4;
 const FD_STATUS: RawFd = 5;
 const FD_EXE: RawFd = 6;
+/// The pipe from the sandbox's init to its waiter (see `init.rs`).
+const FD_REPORT_READ: RawFd = 7;
+pub(crate) const FD_REPORT_WRITE: RawFd = 8;
 
 /// A pipe whose ends sit at descriptor 10 or above, so that moving them down to 3, 4 and 5
 /// in the child never overwrites one with another.
@@ -154,13 +161,13 @@ unsafe fn read_to_end(fd: RawFd, buf: &mut [u8]) -> Option<usize> {
 ///
 /// # Safety
 /// Between fork and exec: system calls only, on the stack.
-pub(crate) unsafe fn waiter(pid1: libc::pid_t, view_ready: RawFd) -> ! {
+pub(crate) unsafe fn waiter(pid1: libc::pid_t, view_ready: RawFd, report: RawFd) -> ! {
     let mut byte = [0u8; 1];
     let built = read_full(view_ready, &mut byte);
     libc::close(view_ready);
     if !built {
         // PID 1 failed before its view was up: end the way it ended.
-        view::wait_and_mirror(pid1);
+        view::wait_and_mirror(pid1, report);
     }
     let status = |code: u8, errno: i32| {
         let mut msg = [0u8; 5];
@@ -169,14 +176,15 @@ pub(crate) unsafe fn waiter(pid1: libc::pid_t, view_ready: RawFd) -> ! {
         libc::write(FD_STATUS, msg.as_ptr().cast(), msg.len());
     };
     status(b'R', 0);
-    // The mounts: keep flags (8 bytes), writable (1), then source, target and the /tmp
-    // options, each NUL-terminated.
+    // The mounts: keep flags (8 bytes), writable (1), then source, target, the /tmp options
+    // (a tmpfs's new size), the /tmp device (a new disk) and its reserve file, each
+    // NUL-terminated and the last three (or all but the options) empty.
     let mut msg = [0u8; 8192];
     let Some(len) = read_to_end(FD_CONTROL, &mut msg) else {
         libc::kill(pid1, libc::SIGKILL);
-        view::wait_and_mirror(pid1);
+        view::wait_and_mirror(pid1, report);
     };
-    let mut fields: [&[u8]; 3] = [&[]; 3];
+    let mut fields: [&[u8]; 5] = [&[]; 5];
     let mut ok = len > 9;
     let mut at = 9;
     for field in fields.iter_mut() {
@@ -194,7 +202,7 @@ pub(crate) unsafe fn waiter(pid1: libc::pid_t, view_ready: RawFd) -> ! {
     if !ok {
         // lambent let the stem go unassigned (or sent nonsense): end it.
         libc::kill(pid1, libc::SIGKILL);
-        view::wait_and_mirror(pid1);
+        view::wait_and_mirror(pid1, report);
     }
     let mut keep = [0u8; 8];
     keep.copy_from_slice(&msg[..8]);
@@ -203,17 +211,25 @@ pub(crate) unsafe fn waiter(pid1: libc::pid_t, view_ready: RawFd) -> ! {
     fn cstr(b: &[u8]) -> &std::ffi::CStr {
         std::ffi::CStr::from_bytes_with_nul(b).unwrap_or(c"")
     }
-    let (source, target, tmp_options) = (cstr(fields[0]), cstr(fields[1]), cstr(fields[2]));
+    let (source, target) = (cstr(fields[0]), cstr(fields[1]));
+    let (tmp_options, tmp_device, reserve) = (cstr(fields[2]), cstr(fields[3]), cstr(fields[4]));
     let none: *const libc::c_char = std::ptr::null();
     let result = view::bind(source, target, writable, keep)
         .and_then(|()| {
-            check(libc::mount(
-                none,
-                c"/tmp".as_ptr(),
-                none,
-                libc::MS_REMOUNT | libc::MS_NOSUID | libc::MS_NODEV,
-                tmp_options.as_ptr().cast(),
-            ))
+            if !tmp_options.is_empty() {
+                check(libc::mount(
+                    none,
+                    c"/tmp".as_ptr(),
+                    none,
+                    libc::MS_REMOUNT | libc::MS_NOSUID | libc::MS_NODEV,
+                    tmp_options.as_ptr().cast(),
+                ))
+            } else if !tmp_device.is_empty() {
+                check(libc::umount2(c"/tmp".as_ptr(), libc::MNT_DETACH))?;
+                view::mount_disk(tmp_device, c"/tmp", c"/tmp/lost+found", reserve)
+            } else {
+                Ok(())
+            }
         })
         .and_then(|()| check(libc::umount2(c"/.host".as_ptr(), libc::MNT_DETACH)))
         .and_then(|()| check(libc::rmdir(c"/.host".as_ptr())));
@@ -224,7 +240,7 @@ pub(crate) unsafe fn waiter(pid1: libc::pid_t, view_ready: RawFd) -> ! {
             libc::kill(pid1, libc::SIGKILL);
         }
     }
-    view::wait_and_mirror(pid1)
+    view::wait_and_mirror(pid1, report)
 }
 
 /// In the waiter, between fork and exec: move the pipes to their numbers, enter the
@@ -232,7 +248,7 @@ pub(crate) unsafe fn waiter(pid1: libc::pid_t, view_ready: RawFd) -> ! {
 ///
 /// # Safety
 /// Between fork and exec: system calls only, on memory prepared before the fork.
-unsafe fn enter(p: &Prepared, fds: [RawFd; 3]) -> io::Result<()> {
+unsafe fn enter(p: &Prepared, fds: [RawFd; 5]) -> io::Result<()> {
     // The waiter re-executes from lambent's binary (see `waiter.rs`): keep it at 6, first,
     // before 3 to 5 are overwritten (the pipes are at 10 and above).
     let exe = match p.exe() {
@@ -240,14 +256,31 @@ unsafe fn enter(p: &Prepared, fds: [RawFd; 3]) -> io::Result<()> {
         Some(exe) if libc::dup3(exe, FD_EXE, libc::O_CLOEXEC) == FD_EXE => Some(FD_EXE),
         _ => None,
     };
-    for (from, to) in fds.into_iter().zip([FD_ASSIGNMENT, FD_CONTROL, FD_STATUS]) {
+    let numbers = [
+        FD_ASSIGNMENT,
+        FD_CONTROL,
+        FD_STATUS,
+        FD_REPORT_READ,
+        FD_REPORT_WRITE,
+    ];
+    for (from, to) in fds.into_iter().zip(numbers) {
         if libc::dup2(from, to) < 0 {
             return Err(io::Error::last_os_error());
         }
     }
+    // The report pipe stays open only where it is wanted (the init's exec clears the flag).
+    libc::fcntl(FD_REPORT_READ, libc::F_SETFD, libc::FD_CLOEXEC);
+    libc::fcntl(FD_REPORT_WRITE, libc::F_SETFD, libc::FD_CLOEXEC);
     // Nothing of lambent's stays open in the stem: its sockets, files, other pipes.
-    let first_closed = if exe.is_some() { FD_EXE + 1 } else { FD_EXE };
-    libc::syscall(libc::SYS_close_range, first_closed as u32, u32::MAX, 0u32);
+    if exe.is_none() {
+        libc::close(FD_EXE);
+    }
+    libc::syscall(
+        libc::SYS_close_range,
+        (FD_REPORT_WRITE + 1) as u32,
+        u32::MAX,
+        0u32,
+    );
     check(libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL))?;
     view::unshare(p)?;
     let mut ready = [0; 2];
@@ -258,6 +291,7 @@ unsafe fn enter(p: &Prepared, fds: [RawFd; 3]) -> io::Result<()> {
             libc::close(ready[0]);
             libc::close(FD_CONTROL);
             libc::close(FD_STATUS);
+            libc::close(FD_REPORT_READ);
             view::build(p, true)?;
             view::drop_privileges(p)?;
             libc::write(ready[1], b"V".as_ptr().cast(), 1);
@@ -267,12 +301,20 @@ unsafe fn enter(p: &Prepared, fds: [RawFd; 3]) -> io::Result<()> {
         pid1 => {
             libc::close(ready[1]);
             libc::close(FD_ASSIGNMENT);
+            libc::close(FD_REPORT_WRITE);
             if let Some(exe) = exe {
-                // The executed waiter needs the view's ready pipe; lambent's binary no more.
+                // The executed waiter needs the view's ready pipe and the init's report;
+                // lambent's binary no more.
                 libc::fcntl(ready[0], libc::F_SETFD, 0);
-                crate::waiter::exec(exe, crate::waiter::Mode::Stem, pid1, ready[0]);
+                libc::fcntl(FD_REPORT_READ, libc::F_SETFD, 0);
+                crate::waiter::exec(
+                    exe,
+                    crate::waiter::Mode::Stem,
+                    pid1,
+                    [ready[0], FD_REPORT_READ],
+                );
             }
-            waiter(pid1, ready[0])
+            waiter(pid1, ready[0], FD_REPORT_READ)
         }
     }
 }
@@ -331,10 +373,15 @@ impl Stem {
                 "stems need a view (namespaces)",
             ));
         }
-        let prepared = spec.view.prepare()?;
+        let mut prepared = spec.view.prepare()?;
+        // Attached until PID 1 has mounted it (it says so with `R`, below).
+        let disk = prepared.take_disk();
+        // Where PID 1 finds lambent's binary to start the init from (see `enter`).
+        let exe = prepared.exe().map(|_| FD_EXE);
         let (assign_rx, assign_tx) = high_pipe()?;
         let (control_rx, control_tx) = high_pipe()?;
         let (status_rx, status_tx) = high_pipe()?;
+        let (report_rx, report_tx) = high_pipe()?;
         let (tx, output) = pipe::pipe()?;
         let out = tx.into_blocking_fd()?;
         let err = out.try_clone()?;
@@ -358,6 +405,8 @@ impl Stem {
             assign_rx.as_raw_fd(),
             control_rx.as_raw_fd(),
             status_tx.as_raw_fd(),
+            report_rx.as_raw_fd(),
+            report_tx.as_raw_fd(),
         ];
         // SAFETY: each closure only makes system calls on data prepared above (C strings,
         // compiled filters, buffers allocated before the fork).
@@ -367,6 +416,8 @@ impl Stem {
             let filters = seccomp::programs()?;
             cmd.pre_exec(move || seccomp::install(&filters));
             cmd.pre_exec(|| check(libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL)));
+            // PID 1 becomes the init; its child goes on to be the stem's program.
+            cmd.pre_exec(move || crate::init::split(FD_REPORT_WRITE, exe));
             if spec.program.is_none() {
                 let mut buf = vec![0u8; MAX_ASSIGNMENT];
                 let mut entries = vec![0usize; MAX_ENTRIES];
@@ -374,7 +425,7 @@ impl Stem {
             }
         }
         let child = cmd.spawn()?;
-        drop((assign_rx, control_rx, status_tx));
+        drop((assign_rx, control_rx, status_tx, report_rx, report_tx));
         let pid = child
             .id()
             .and_then(|p| i32::try_from(p).ok())
@@ -392,12 +443,20 @@ impl Stem {
         let status_fd = status_rx.as_raw_fd();
         // SAFETY: a blocking read into a stack buffer from a descriptor we own.
         let got = unsafe { read_full(status_fd, &mut ready) };
+        drop(disk);
         if !got || ready[0] != b'R' {
             sandbox.killer.destroy();
             return Err(io::Error::other("the stem's view could not be built"));
         }
+        let scratch = spec
+            .view
+            .scratch
+            .clone()
+            .filter(|_| !spec.view.user_namespace);
         Ok(Stem {
             sandbox,
+            tmp_bytes: spec.view.tmp_bytes,
+            scratch,
             output,
             control: pipe::Sender::from_owned_fd(control_tx)?,
             status: pipe::Receiver::from_owned_fd(status_rx)?,
@@ -460,7 +519,31 @@ impl Stem {
         msg.push(u8::from(a.bind.writable));
         msg.extend_from_slice(source.as_bytes_with_nul());
         msg.extend_from_slice(view::cstr(&a.bind.target)?.as_bytes_with_nul());
-        msg.extend_from_slice(format!("size={},mode=1777\0", a.tmp_bytes.max(4096)).as_bytes());
+        // `/tmp`: a tmpfs is remounted at its new size; a disk of another size is replaced by
+        // a new one (on the host's tree as the waiter sees it), held until it is mounted.
+        let mut disk = None;
+        match &self.scratch {
+            None => {
+                msg.extend_from_slice(
+                    format!("size={},mode=1777\0", a.tmp_bytes.max(4096)).as_bytes(),
+                );
+                msg.extend_from_slice(&[0, 0]);
+            }
+            Some(_) if a.tmp_bytes == self.tmp_bytes => msg.extend_from_slice(&[0, 0, 0]),
+            Some(disks) => {
+                let (disks, bytes) = (disks.clone(), a.tmp_bytes);
+                let made = tokio::task::spawn_blocking(move || disks.create(bytes))
+                    .await
+                    .map_err(io::Error::other)??;
+                let device = PathBuf::from(view::HOST_DIR)
+                    .join(made.path().strip_prefix("/").unwrap_or(made.path()));
+                let host = std::path::Path::new(view::HOST_DIR).join("sys");
+                msg.push(0);
+                msg.extend_from_slice(view::cstr(&device)?.as_bytes_with_nul());
+                msg.extend_from_slice(view::reserve_file(&host, made.path())?.as_bytes_with_nul());
+                disk = Some(made);
+            }
+        }
         self.control.write_all(&msg).await?;
         drop(self.control);
         if let (Some(group), Some(limits)) = (&self.sandbox.killer.group, &a.limits) {
@@ -471,6 +554,7 @@ impl Stem {
             .read_exact(&mut status)
             .await
             .map_err(|_| io::Error::other("the stem ended before its mounts were made"))?;
+        drop(disk);
         if status[0] != b'M' {
             let mut errno = [0u8; 4];
             errno.copy_from_slice(&status[1..]);

@@ -12,6 +12,7 @@
 
 use std::ffi::CString;
 use std::io;
+use std::os::fd::RawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -30,8 +31,11 @@ pub struct View {
     /// An empty directory lambent owns; the view's root is mounted on it.
     pub root: PathBuf,
     pub binds: Vec<Bind>,
-    /// Size of the private `/tmp` (tmpfs), in bytes.
+    /// Size of the private `/tmp`, in bytes.
     pub tmp_bytes: u64,
+    /// Where `/tmp` is a disk of its own; without, it is a tmpfs (memory, counted against the
+    /// sandbox's memory cap). Not honoured in a user namespace, which cannot mount one.
+    pub scratch: Option<crate::ScratchDisks>,
     /// Working directory inside the view.
     pub cwd: PathBuf,
     /// The user the sandbox runs as (root only; see `user_namespace`).
@@ -83,6 +87,13 @@ enum Step {
         target: CString,
         options: CString,
     },
+    /// Mount a scratch disk (see `scratch.rs`) for anyone to write, without `lost+found`.
+    Disk {
+        device: CString,
+        target: CString,
+        lost_found: CString,
+        reserve: CString,
+    },
     Proc(CString),
 }
 
@@ -101,6 +112,8 @@ pub(crate) struct Prepared {
     /// `/proc/self/{uid,gid}_map` lines mapping root of the new user namespace to lambent's
     /// own user, when there is one.
     maps: Option<(CString, CString)>,
+    /// The disk `/tmp` is mounted from: the caller keeps it until the child has mounted it.
+    disk: Option<crate::ScratchDisk>,
 }
 
 /// The mount flags of the filesystem holding `path` that a bind remount must keep.
@@ -136,6 +149,50 @@ impl Prepared {
     pub(crate) fn exe(&self) -> Option<std::os::fd::RawFd> {
         self.exe
     }
+
+    /// The disk of the view's `/tmp`, to hold until the child has mounted it.
+    pub(crate) fn take_disk(&mut self) -> Option<crate::ScratchDisk> {
+        self.disk.take()
+    }
+}
+
+/// Mount options of a scratch disk: its inode tables are zeroed already (a template's), so
+/// no kernel thread should zero them again.
+pub(crate) const DISK_OPTIONS: &std::ffi::CStr = c"noinit_itable";
+
+/// In a child, root in its mount namespace: mounts the scratch disk `device` on `target`,
+/// writable by all (sticky, as `/tmp` is), and empty. `reserve` is the filesystem's
+/// `reserved_clusters` in sysfs: ext4 keeps 2% (at most 16 MB) from everyone by default,
+/// which a scratch disk sized to what its user may write has no use for.
+///
+/// # Safety
+/// Between fork and exec: system calls only.
+pub(crate) unsafe fn mount_disk(
+    device: &std::ffi::CStr,
+    target: &std::ffi::CStr,
+    lost_found: &std::ffi::CStr,
+    reserve: &std::ffi::CStr,
+) -> io::Result<()> {
+    check(libc::mount(
+        device.as_ptr(),
+        target.as_ptr(),
+        c"ext4".as_ptr(),
+        libc::MS_NOSUID | libc::MS_NODEV,
+        DISK_OPTIONS.as_ptr().cast(),
+    ))?;
+    check(libc::chmod(target.as_ptr(), 0o1777))?;
+    libc::rmdir(lost_found.as_ptr());
+    // Best effort: without it the disk holds its reserve less.
+    let _ = write_file(reserve, c"0");
+    Ok(())
+}
+
+/// Where the kernel shows a scratch disk's reserve: `<sys>/fs/ext4/<device name>/...`.
+pub(crate) fn reserve_file(sys: &Path, device: &Path) -> io::Result<CString> {
+    let name = device
+        .file_name()
+        .ok_or_else(|| io::Error::other("a loop device without a name"))?;
+    cstr(&sys.join("fs/ext4").join(name).join("reserved_clusters"))
 }
 
 impl View {
@@ -173,11 +230,24 @@ impl View {
         // The private `/tmp` first: a bind whose host path is under `/tmp` (an interpreter
         // in a virtualenv there) is then mounted on top of it, not hidden by it.
         mkdirs(Path::new("/tmp"), &mut steps)?;
-        steps.push(Step::Tmpfs {
-            target: cstr(&inside(Path::new("/tmp")))?,
-            options: CString::new(format!("size={},mode=1777", self.tmp_bytes.max(4096)))
-                .map_err(|_| io::Error::other("tmpfs options"))?,
-        });
+        let tmp = inside(Path::new("/tmp"));
+        let disk = match &self.scratch {
+            Some(disks) if !self.user_namespace => Some(disks.create(self.tmp_bytes)?),
+            _ => None,
+        };
+        match &disk {
+            Some(disk) => steps.push(Step::Disk {
+                device: cstr(disk.path())?,
+                target: cstr(&tmp)?,
+                lost_found: cstr(&tmp.join("lost+found"))?,
+                reserve: reserve_file(Path::new("/sys"), disk.path())?,
+            }),
+            None => steps.push(Step::Tmpfs {
+                target: cstr(&tmp)?,
+                options: CString::new(format!("size={},mode=1777", self.tmp_bytes.max(4096)))
+                    .map_err(|_| io::Error::other("tmpfs options"))?,
+            }),
+        }
         for b in &binds {
             let meta = match std::fs::symlink_metadata(&b.source) {
                 Ok(m) => m,
@@ -233,17 +303,20 @@ impl View {
             } else {
                 None
             },
+            disk,
         })
     }
 }
 
-/// The waiter's whole life: hold no file but stdio (so the spawner learns of the exec from
-/// the child alone), wait for the child, and end the way it ended.
+/// The waiter's whole life: hold no file but stdio and the init's `report` pipe (so the
+/// spawner learns of the exec from the child alone), wait for PID 1, and end the way the
+/// runtime ended: as the init reported it, or as PID 1 itself ended (killed from outside, or
+/// a sandbox without an init).
 ///
 /// # Safety
 /// Runs between fork and exec: only system calls.
-pub(crate) unsafe fn wait_and_mirror(child: libc::pid_t) -> ! {
-    libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
+pub(crate) unsafe fn wait_and_mirror(child: libc::pid_t, report: RawFd) -> ! {
+    crate::init::close_all_but(report);
     let mut status = 0;
     loop {
         let r = libc::waitpid(child, &mut status, 0);
@@ -254,9 +327,13 @@ pub(crate) unsafe fn wait_and_mirror(child: libc::pid_t) -> ! {
             libc::_exit(127);
         }
     }
+    let status = crate::init::runtime_status(report, status);
     if libc::WIFSIGNALED(status) {
         let sig = libc::WTERMSIG(status);
         libc::signal(sig, libc::SIG_DFL);
+        // A core dump of the waiter would be nobody's (and could reach the host's core
+        // handler): a process that is not dumpable dumps none.
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
         libc::kill(libc::getpid(), sig);
     }
     libc::_exit(if libc::WIFEXITED(status) {
@@ -274,23 +351,35 @@ pub(crate) fn check(ret: libc::c_int) -> io::Result<()> {
     }
 }
 
-/// In the child, before exec: build the view, pivot into it, drop privileges.
+/// In the child, before exec: build the view, pivot into it, drop privileges. `report` is
+/// the pipe from the sandbox's init to its waiter (`[-1, -1]`: none).
 ///
 /// # Safety
 /// Runs between fork and exec: only system calls, on memory prepared before the fork.
-pub(crate) unsafe fn enter(p: &Prepared) -> io::Result<()> {
+pub(crate) unsafe fn enter(p: &Prepared, report: [RawFd; 2]) -> io::Result<()> {
     unshare(p)?;
     // A new PID namespace takes effect for children only: fork once more. The child becomes
     // PID 1 of the namespace and goes on to exec; this process stays behind as its waiter,
     // so that the pid lambent holds exits when the function does, with the same status.
+    let [read, write] = report;
     match libc::fork() {
         -1 => return Err(io::Error::last_os_error()),
-        0 => {}
-        child => {
-            if let Some(exe) = p.exe {
-                crate::waiter::exec(exe, crate::waiter::Mode::Plain, child, -1);
+        0 => {
+            if read >= 0 {
+                libc::close(read);
             }
-            wait_and_mirror(child)
+        }
+        child => {
+            if write >= 0 {
+                libc::close(write);
+            }
+            if let Some(exe) = p.exe {
+                if read >= 0 {
+                    libc::fcntl(read, libc::F_SETFD, 0);
+                }
+                crate::waiter::exec(exe, crate::waiter::Mode::Plain, child, [read, -1]);
+            }
+            wait_and_mirror(child, read)
         }
     }
     build(p, false)?;
@@ -374,6 +463,12 @@ pub(crate) unsafe fn build(p: &Prepared, keep_host: bool) -> io::Result<()> {
                 libc::MS_NOSUID | libc::MS_NODEV,
                 options.as_ptr().cast(),
             ))?,
+            Step::Disk {
+                device,
+                target,
+                lost_found,
+                reserve,
+            } => mount_disk(device, target, lost_found, reserve)?,
             Step::Proc(target) => check(libc::mount(
                 c"proc".as_ptr(),
                 target.as_ptr(),

@@ -479,6 +479,7 @@ async fn spawn_fresh(
             root: scratch.to_path_buf(),
             binds: view_binds(shared, Some(code_dir)),
             tmp_bytes: u64::from(config.ephemeral_storage.size) * 1024 * 1024,
+            scratch: shared.scratch.clone(),
             cwd: TASK_ROOT.into(),
             uid,
             gid: uid,

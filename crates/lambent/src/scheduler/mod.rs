@@ -82,6 +82,9 @@ pub(crate) struct SchedulerShared {
     pub isolation: lambent_sandbox::Isolation,
     /// The parent cgroup of this instance's environments, when the host allows cgroups.
     pub cgroups: Option<lambent_sandbox::Cgroups>,
+    /// Where environments' `/tmp` disks come from, when the host allows them (root, loop
+    /// devices, `mke2fs`); without, `/tmp` is a tmpfs counted against `MemorySize`.
+    pub scratch: Option<lambent_sandbox::ScratchDisks>,
     pub cpu_limits: lambent_sandbox::CpuPolicy,
     pub spawner: lambent_sandbox::Spawner,
     pub telemetry: crate::telemetry::Telemetry,
@@ -194,6 +197,12 @@ impl Scheduler {
         if !unenforced.is_empty() {
             tracing::warn!("not enforced on this host: {}", unenforced.join("; "));
         }
+        let scratch = scratch_disks(&config.data_dir, isolation);
+        if let (Err(why), true) = (&scratch, isolation.view()) {
+            tracing::warn!(
+                "/tmp is memory (a tmpfs counted against MemorySize), not a disk of its own: {why}"
+            );
+        }
         let scheduler = Scheduler {
             shared: Arc::new(SchedulerShared {
                 runtimes,
@@ -204,6 +213,7 @@ impl Scheduler {
                 region: config.region,
                 isolation,
                 cgroups,
+                scratch: scratch.ok(),
                 cpu_limits: config.cpu_limits,
                 spawner: lambent_sandbox::Spawner::new(SPAWNER_THREADS)?,
                 telemetry,
@@ -485,6 +495,20 @@ fn instance_name(data_dir: &std::path::Path) -> String {
     format!("lambent-{}", &hex::encode(digest)[..12])
 }
 
+/// AWS's default `EphemeralStorage`, the size of the disk a stem's `/tmp` starts with.
+pub(crate) const DEFAULT_TMP_BYTES: u64 = 512 * 1024 * 1024;
+
+/// Scratch disks for environments' `/tmp` under `<data-dir>/scratch`, or why there are none.
+fn scratch_disks(
+    data_dir: &std::path::Path,
+    isolation: lambent_sandbox::Isolation,
+) -> Result<lambent_sandbox::ScratchDisks, String> {
+    if !isolation.mount_namespace {
+        return Err("disks need root (loop devices, mounts)".into());
+    }
+    lambent_sandbox::ScratchDisks::open(&data_dir.join("scratch"), DEFAULT_TMP_BYTES)
+}
+
 /// The limits this host does not let lambent enforce, in words.
 fn unenforced(
     isolation: lambent_sandbox::Isolation,
@@ -572,6 +596,15 @@ pub fn isolation_report(instance: &str) -> String {
         "private /tmp sized by EphemeralStorage, own PID namespace, hidden data directory: {}\n",
         yes_no(isolation.view())
     ));
+    let scratch_dir = std::env::temp_dir().join(format!("{instance}-{}", std::process::id()));
+    r.push_str(&format!(
+        "/tmp on a disk of its own, not counted against MemorySize: {}\n",
+        match scratch_disks(&scratch_dir, isolation) {
+            Ok(_) => "enforced".to_string(),
+            Err(why) => format!("NOT enforced ({why})"),
+        }
+    ));
+    let _ = std::fs::remove_dir_all(&scratch_dir);
     r.push_str(&format!(
         "a user of its own per environment: {}\n",
         if isolation.mount_namespace {

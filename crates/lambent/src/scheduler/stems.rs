@@ -216,8 +216,9 @@ async fn make(shared: &SchedulerShared, family: Family) -> std::io::Result<Ready
     let view = lambent_sandbox::View {
         root,
         binds: view_binds(shared, None),
-        // Resized to the function's EphemeralStorage on assignment.
-        tmp_bytes: 512 * 1024 * 1024,
+        // AWS's default; replaced on assignment for a function with another EphemeralStorage.
+        tmp_bytes: super::DEFAULT_TMP_BYTES,
+        scratch: shared.scratch.clone(),
         cwd: "/".into(),
         uid,
         gid: uid,
