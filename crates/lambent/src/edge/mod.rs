@@ -148,8 +148,13 @@ async fn route(
         Service::Lambda
     };
     let (limit, operation) = match service {
+        // Every invocation type's payload fits under the synchronous limit; `control`
+        // applies the asynchronous ones with AWS's message for them.
         Service::Lambda if path.ends_with("/invocations") => {
             (control::MAX_SYNC_PAYLOAD, "InvokeFunction")
+        }
+        Service::Lambda if path.trim_end_matches('/').ends_with("/invoke-async") => {
+            (MAX_SMALL_BODY, "InvokeAsync")
         }
         Service::Lambda
             if req.method() == http::Method::POST && path == "/2015-03-31/functions" =>
