@@ -62,7 +62,7 @@ def wait_for_stem(server, marker):
 
 
 PROBE = """
-import json, os, sys
+import json, os, resource, sys
 def handler(event, context):
     st = os.statvfs("/tmp")
     limit = open("/sys/fs/cgroup/memory/memory.limit_in_bytes").read().strip() \\
@@ -73,6 +73,7 @@ def handler(event, context):
         "env": dict(os.environ),
         "tmp_bytes": st.f_blocks * st.f_frsize,
         "host_tree": os.path.exists("/.host"),
+        "open_files": resource.getrlimit(resource.RLIMIT_NOFILE),
         "task": sorted(os.listdir("/var/task")),
         "sys_path": sys.path[:2],
     }
@@ -102,6 +103,8 @@ def test_a_python_cold_start_takes_the_stem_and_becomes_the_function(fresh_serve
     assert out["sys_path"][0] == "/var/task"
     assert out["tmp_bytes"] == 1024 * 1024 * 1024
     assert out["host_tree"] is False
+    # AWS's cap, not lambent's own (raised) limit.
+    assert out["open_files"] == [1024, 1024]
     # The next stem is started for the next cold start.
     assert wait_for_stem(s, "/var/runtime/bootstrap.py")
 

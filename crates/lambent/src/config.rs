@@ -63,6 +63,8 @@ pub struct Config {
     /// Billed durations are rounded up to this many milliseconds.
     pub billing_granularity_ms: u64,
     pub pricing: Pricing,
+    /// Connections the edge holds, in total and per client address (no flag: the defaults).
+    pub connections: crate::edge::ConnectionLimits,
 }
 
 /// AWS keeps this many concurrent executions for functions without reserved concurrency.
@@ -118,6 +120,7 @@ impl RawConfig {
                 .map_err(|e| anyhow::anyhow!("--async-retry-delay: {e}"))?,
             billing_granularity_ms: billing_granularity_ms(&self.billing_granularity)?,
             pricing: self.pricing,
+            connections: crate::edge::ConnectionLimits::default(),
         })
     }
 }

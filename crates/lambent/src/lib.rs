@@ -36,6 +36,15 @@ pub async fn run(
     let addr = listener.local_addr()?;
     let endpoint_url = format!("http://{addr}");
     let data = data_dir.path();
+    let open_files = raise_open_file_limit();
+    let connections = config.connections.fitted_to(open_files);
+    if connections != config.connections {
+        tracing::warn!(
+            open_files,
+            connections = connections.total,
+            "few open files allowed (RLIMIT_NOFILE): the edge holds fewer connections"
+        );
+    }
     let store = Arc::new(lambent_store::Store::open(data).context("opening the store")?);
     let root = auth::load_or_create_root(data).context("loading root credentials")?;
     let keyring = auth::KeyRing::new(&root);
@@ -90,11 +99,37 @@ pub async fn run(
         s3,
     });
     tracing::info!(%endpoint_url, data_dir = %data.display(), "lambent is ready");
-    edge::serve(listener, app, shutdown).await;
+    edge::serve(listener, app, connections, shutdown).await;
     reaper.abort();
     dispatcher.abort();
     flusher.abort();
     scheduler.shutdown();
     telemetry.flush();
     Ok(())
+}
+
+/// Raises this process's soft limit on open files to its hard limit, and returns the limit
+/// now in effect. Each client connection, environment (its pipe, Runtime API listener and
+/// connections) and store holds descriptors, and the usual soft limit of 1,024 would cap
+/// lambent far below its connection limits. Sandboxes set their own limit of 1,024.
+fn raise_open_file_limit() -> u64 {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let limit = getrlimit(Resource::Nofile);
+    // No hard limit: the kernel still refuses more than `fs.nr_open`, 1,048,576 by default.
+    let wanted = limit.maximum.unwrap_or(1 << 20);
+    let current = limit.current.unwrap_or(u64::MAX);
+    if current >= wanted {
+        return current;
+    }
+    let raised = Rlimit {
+        current: Some(wanted),
+        maximum: limit.maximum,
+    };
+    match setrlimit(Resource::Nofile, raised) {
+        Ok(()) => wanted,
+        Err(e) => {
+            tracing::warn!(error = %e, soft = current, "cannot raise the open files limit");
+            current
+        }
+    }
 }

@@ -61,10 +61,16 @@ pub async fn run(args: UpArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Connections the kernel queues until lambent accepts them (capped by `net.core.somaxconn`).
+/// The edge accepts, counts and closes excess connections at once, but a burst from one
+/// client while lambent waits for a CPU must not overflow the queue and delay everyone's
+/// connection by a SYN retransmission (a second).
+const BACKLOG: u32 = 4096;
+
 /// Binds `--listen`; when the address is taken, says whether by a lambent, which is most
 /// often the case (a server left running in another terminal).
 async fn listen(address: &str) -> anyhow::Result<TcpListener> {
-    match TcpListener::bind(address).await {
+    match bind(address).await {
         Ok(l) => Ok(l),
         Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
             let holder = if answers_health(address).await {
@@ -76,6 +82,29 @@ async fn listen(address: &str) -> anyhow::Result<TcpListener> {
         }
         Err(e) => Err(anyhow::anyhow!("cannot listen on {address}: {e}")),
     }
+}
+
+/// `address`'s first resolution that binds, listening with [`BACKLOG`].
+async fn bind(address: &str) -> std::io::Result<TcpListener> {
+    let mut last = None;
+    for addr in tokio::net::lookup_host(address).await? {
+        let socket = match addr {
+            std::net::SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+            std::net::SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+        };
+        // As std's bind does: a restart may bind while the last run's connections linger.
+        socket.set_reuseaddr(true)?;
+        match socket.bind(addr).and_then(|()| socket.listen(BACKLOG)) {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the address resolves to nothing",
+        )
+    }))
 }
 
 /// Whether `GET /_lambent/health` at `address` answers 200 `ok`.
