@@ -1,9 +1,8 @@
 //! `lambent up`: lock the data directory, bind the listener, record both, and run.
 
-use super::{UpArgs, ENDPOINT_FILE};
+use super::UpArgs;
 use crate::config::RawConfig;
 use crate::data_dir::DataDir;
-use anyhow::Context;
 use std::process::ExitCode;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -44,9 +43,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<ExitCode> {
     let data_dir = DataDir::lock(&args.data_dir)?;
     let listener = listen(&args.listen).await?;
     let addr = listener.local_addr()?;
-    data_dir
-        .record(&format!("http://{addr}"))
-        .with_context(|| format!("recording the server in {ENDPOINT_FILE}"))?;
+    data_dir.record(&format!("http://{addr}"))?;
     // Tests and scripts read this line to learn the port when listening on :0.
     println!("lambent listening on http://{addr}");
     let shutdown = async {
