@@ -11,6 +11,9 @@ import subprocess
 import threading
 import time
 
+import pytest
+from botocore.exceptions import ClientError
+
 from conftest import LAMBENT, ROLE, Server, make_zip, unique
 
 FAILING = """
@@ -224,3 +227,27 @@ def test_a_thousand_events_survive_kill_9_mid_backlog(fresh_server):
         assert done() == set(range(total))
     finally:
         again.stop()
+
+
+def test_a_1mb_event_is_accepted_and_delivered_whole(fresh_server):
+    # AWS's Event limit is 1 MB (1,048,576 bytes) since October 2025; one byte more is refused.
+    s = fresh_server("--async-retry-delay", "1s")
+    lam = s.client("lambda")
+    name = unique("async-1mb")
+    create(lam, name, "def handler(e, c):\n    print('LENGTH', len(e['s']))\n", MemorySize=256)
+    inner = 1048576 - len(b'{"s": ""}')
+    payload = b'{"s": "' + b"x" * inner + b'"}'
+    assert len(payload) == 1048576
+    resp = lam.invoke(FunctionName=name, InvocationType="Event", Payload=payload)
+    assert resp["StatusCode"] == 202
+    assert wait_for(lambda: [l for l in log_lines(s, name) if f"LENGTH {inner}" in l])
+
+    with_one_more = b'{"s": "' + b"x" * (inner + 1) + b'"}'
+    with pytest.raises(ClientError) as e:
+        lam.invoke(FunctionName=name, InvocationType="Event", Payload=with_one_more)
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
+    assert e.value.response["Error"]["Code"] == "RequestEntityTooLargeException"
+    # The accepted one ran once and left the queue; the refused one never entered it.
+    time.sleep(0.5)
+    assert len([l for l in log_lines(s, name) if "LENGTH" in l]) == 1
+    assert failed_events(s, name) == []

@@ -573,6 +573,99 @@ def test_many_idle_connections_do_not_block_invokes(server, lam, healthy):
     assert_serving(server, lam, healthy)
 
 
+def test_thousands_of_stalled_connections_from_one_address_lock_out_only_that_address(fresh_server):
+    """5,000 connections from 127.0.0.1 that send nothing or half a request line: lambent
+    keeps its share for 127.0.0.1 and closes the rest at once, so another address (and the
+    connection a client already had) is served as fast as ever."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 5000 + 1000
+    if soft < wanted:
+        if hard != resource.RLIM_INFINITY and hard < wanted:
+            pytest.skip(f"this process may open only {hard} files")
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    s = fresh_server()
+    lam = s.client("lambda")
+    name = unique("flood")
+    lam.create_function(FunctionName=name, Runtime="python3.12", Handler="app.handler", Role=ROLE,
+                        Timeout=30, Code={"ZipFile": make_zip({"app.py": HEALTHY_SRC})})
+    host, port = hostport(s)
+    path = invocations_path(name)
+
+    def other_address(method, path, body=b""):
+        headers = signed_headers(s, method, path, body) if method == "POST" else {}
+        conn = http.client.HTTPConnection(host, port, timeout=10, source_address=("127.0.0.2", 0))
+        start = time.monotonic()
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            r = conn.getresponse()
+            return r.status, r.read(), time.monotonic() - start
+        finally:
+            conn.close()
+
+    def on(conn, n):
+        body = json.dumps({"n": n}).encode()
+        conn.request("POST", path, body=body, headers=signed_headers(s, "POST", path, body))
+        r = conn.getresponse()
+        return r.status, json.loads(r.read())
+
+    # Warm: the environment is started, and a client's connection from 127.0.0.1 is open
+    # (used every second so the header timeout never takes it for idle).
+    assert invoke(lam, name, {"n": 0})[1] == {"echo": {"n": 0}}
+    assert other_address("POST", path, b'{"n": 1}')[0] == 200
+    kept = http.client.HTTPConnection(host, port, timeout=10)
+    assert on(kept, 2) == (200, {"echo": {"n": 2}})
+    last_used = time.monotonic()
+    flood = []
+    try:
+        for i in range(5000):
+            if time.monotonic() - last_used > 1:
+                assert on(kept, i) == (200, {"echo": {"n": i}})
+                last_used = time.monotonic()
+            c = socket.socket()
+            c.setblocking(True)
+            c.settimeout(5)
+            c.connect((host, port))
+            if i % 2:
+                try:
+                    c.send(b"POST /2015-03-31/functions HT")  # half a request line
+                except OSError:
+                    pass  # already closed: over the address's share
+            flood.append(c)
+        st, body, took = other_address("GET", "/_lambent/health")
+        assert (st, body) == (200, b"ok\n")
+        assert took < 1.0, f"health took {took:.3f}s"
+        timings = []
+        for n in range(3):
+            st, body, took = other_address("POST", path, json.dumps({"n": n}).encode())
+            assert (st, json.loads(body)) == (200, {"echo": {"n": n}})
+            timings.append(took)
+        assert min(timings) < 0.1, timings
+        # The connection opened before the flood is still served.
+        assert on(kept, 9) == (200, {"echo": {"n": 9}})
+        # A new connection from the flooding address is closed at once.
+        with socket.create_connection((host, port), timeout=5) as late:
+            late.sendall(b"GET /_lambent/health HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert read_head(late, timeout=5) == b""
+    finally:
+        kept.close()
+        for c in flood:
+            c.close()
+    # Once the flood is gone, 127.0.0.1 gets its share back.
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            st, _, _ = raw(s, "GET", "/_lambent/health", timeout=2)
+            if st == 200:
+                break
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, "127.0.0.1 is still refused after the flood"
+        time.sleep(0.1)
+    assert s.alive()
+
+
 # ---------------------------------------------------------------------------------------------
 # archives
 

@@ -411,17 +411,30 @@ def test_sync_payload_under_6mb_is_delivered(lam, function):
     assert body == 6_000_000
 
 
-def test_event_payload_over_256kb_is_rejected(lam, function):
+def test_event_payload_over_1mb_is_rejected(lam, function):
+    # AWS raised the Event limit from 256 KB to 1 MB in October 2025 (test_async.py shows a
+    # 1 MB event delivered); the deprecated InvokeAsync kept 256 KB.
     name = function({"app.py": APP})
-    payload = b'"' + b"x" * 262143 + b'"'
-    assert len(payload) == 262145
+    payload = b'"' + b"x" * (1048577 - 2) + b'"'
     with pytest.raises(ClientError) as e:
         lam.invoke(FunctionName=name, InvocationType="Event", Payload=payload)
     assert status(e) == 413
     assert error_code(e) == "RequestEntityTooLargeException"
     assert e.value.response["Error"]["Message"] == (
+        "1048577 byte payload is too large for the Event invocation type (limit 1048576 bytes)"
+    )
+    with pytest.raises(ClientError) as e:
+        lam.invoke_async(FunctionName=name, InvokeArgs=b'"' + b"x" * (262145 - 2) + b'"')
+    assert status(e) == 413
+    assert error_code(e) == "RequestEntityTooLargeException"
+    assert e.value.response["Error"]["Message"] == (
         "262145 byte payload is too large for the Event invocation type (limit 262144 bytes)"
     )
+    # A synchronous invocation keeps its 6 MB limit.
+    inner = 1048577 - len(b'{"length": ""}')
+    resp, body = invoke(lam, name, b'{"length": "' + b"x" * inner + b'"}')
+    assert "FunctionError" not in resp
+    assert body == inner
 
 
 # --------------------------------------------------------------------------- qualifiers

@@ -532,6 +532,19 @@ while true; do
         mv "$STATE.tmp" "$STATE"
       fi
       ;;
+    lateiniterror)
+      # An init error during the invocation, and (kept for the next one) between two.
+      CODE=$(curl -sS -o "$STATE.body" -w '%{http_code}' -X POST \
+        -H "Lambda-Runtime-Function-Error-Type: Runtime.Late" \
+        --data-binary '{"errorMessage":"too late","errorType":"Runtime.Late"}' "$API/init/error")
+      BETWEEN=$(cat "$STATE" 2>/dev/null || echo null)
+      printf '{"status":%s,"body":%s,"between":%s,"event":%s}' \
+        "$CODE" "$(cat "$STATE.body")" "$BETWEEN" "$EVENT" > "$STATE.out"
+      curl -sS -o /dev/null -X POST --data-binary "@$STATE.out" "$API/invocation/$RID/response"
+      CODE=$(curl -sS -o "$STATE.body" -w '%{http_code}' -X POST \
+        --data-binary '{"errorMessage":"later","errorType":"Runtime.Late"}' "$API/init/error")
+      printf '{"status":%s,"body":%s}' "$CODE" "$(cat "$STATE.body")" > "$STATE"
+      ;;
   esac
 done
 '''
@@ -558,6 +571,24 @@ def test_provided_runtime_init_error(lam, function):
     resp = lam.invoke(FunctionName=name, Payload=b"{}")
     assert_unhandled(resp)
     assert json.loads(resp["Payload"].read())["errorType"] == "Runtime.Custom"
+
+
+def test_provided_init_error_after_init_is_refused_and_the_invocation_goes_on(lam, function):
+    name = function({"bootstrap": (RAPI_BOOTSTRAP, 0o755)}, runtime="provided.al2023",
+                    handler="lateiniterror")
+    refused = {
+        "errorType": "InvalidStateTransition",
+        "errorMessage": "State transition from Running to InitError failed for runtime. "
+                        "Error: State transition is not allowed",
+    }
+    resp, body = invoke(lam, name, {"n": 1})
+    assert_ok(resp)
+    assert body == {"status": 403, "body": refused, "between": None, "event": {"n": 1}}
+    # The environment is still the same one, and its refusal between invocations too.
+    resp, body = invoke(lam, name, {"n": 2})
+    assert_ok(resp)
+    assert body == {"status": 403, "body": refused, "between": {"status": 403, "body": refused},
+                    "event": {"n": 2}}
 
 
 def test_provided_second_response_for_same_request_is_rejected(lam, function):

@@ -63,7 +63,7 @@ def wait_for_stem(server, marker):
 
 
 PROBE = """
-import json, os, sys
+import json, os, resource, sys
 def handler(event, context):
     st = os.statvfs("/tmp")
     limit = open("/sys/fs/cgroup/memory/memory.limit_in_bytes").read().strip() \\
@@ -74,6 +74,7 @@ def handler(event, context):
         "env": dict(os.environ),
         "tmp_bytes": st.f_blocks * st.f_frsize,
         "host_tree": os.path.exists("/.host"),
+        "open_files": resource.getrlimit(resource.RLIMIT_NOFILE),
         "task": sorted(os.listdir("/var/task")),
         "sys_path": sys.path[:2],
     }
@@ -105,6 +106,8 @@ def test_a_python_cold_start_takes_the_stem_and_becomes_the_function(fresh_serve
     # metadata makes it a little under).
     assert 1023 * 1024 * 1024 <= out["tmp_bytes"] <= 1024 * 1024 * 1024, out["tmp_bytes"]
     assert out["host_tree"] is False
+    # AWS's cap, not lambent's own (raised) limit.
+    assert out["open_files"] == [1024, 1024]
     # The next stem is started for the next cold start.
     assert wait_for_stem(s, "/var/runtime/bootstrap.py")
 

@@ -1,13 +1,12 @@
 //! Server configuration in two steps: [`RawConfig`] mirrors the command line, [`Config`] is
-//! the validated form the rest of the program uses.
+//! the validated form the rest of the program uses. The data directory is not configuration
+//! but a resource one server holds at a time: see [`crate::data_dir`].
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 /// What the user wrote on `lambent up`.
 #[derive(Debug, Clone)]
 pub struct RawConfig {
-    pub data_dir: PathBuf,
     pub region: String,
     pub max_concurrency: u32,
     pub keep_alive_secs: u64,
@@ -47,8 +46,6 @@ impl Default for Pricing {
 /// Validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Absolute data directory: the database, code, logs, credentials and environments.
-    pub data_dir: PathBuf,
     pub region: String,
     /// Account-wide concurrent executions (`--max-concurrency`).
     pub max_concurrency: u32,
@@ -66,6 +63,8 @@ pub struct Config {
     /// Billed durations are rounded up to this many milliseconds.
     pub billing_granularity_ms: u64,
     pub pricing: Pricing,
+    /// Connections the edge holds, in total and per client address (no flag: the defaults).
+    pub connections: crate::edge::ConnectionLimits,
 }
 
 /// AWS keeps this many concurrent executions for functions without reserved concurrency.
@@ -110,10 +109,7 @@ impl RawConfig {
             "off" => lambent_sandbox::CpuPolicy::Off,
             other => anyhow::bail!("--cpu-limits must be weighted, aws or off, not {other:?}"),
         };
-        std::fs::create_dir_all(&self.data_dir)?;
-        let data_dir = std::fs::canonicalize(&self.data_dir)?;
         Ok(Config {
-            data_dir,
             region: self.region,
             max_concurrency: self.max_concurrency,
             keep_alive: Duration::from_secs(self.keep_alive_secs.max(1)),
@@ -124,6 +120,7 @@ impl RawConfig {
                 .map_err(|e| anyhow::anyhow!("--async-retry-delay: {e}"))?,
             billing_granularity_ms: billing_granularity_ms(&self.billing_granularity)?,
             pricing: self.pricing,
+            connections: crate::edge::ConnectionLimits::default(),
         })
     }
 }

@@ -2,12 +2,14 @@
 //!
 //! [`run`] wires the parts together: the store, the key ring, the log store, the runtimes,
 //! the scheduler, the control plane, and the edge that serves them all on one listener.
+//! It takes a locked [`data_dir::DataDir`], so no two servers share one directory.
 //! `main.rs` only parses flags and calls it; tests call it on `127.0.0.1:0`.
 
 pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod control;
+pub mod data_dir;
 pub mod edge;
 pub mod events;
 mod examples;
@@ -24,28 +26,38 @@ use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
-/// Runs lambent on `listener` until `shutdown` resolves.
+/// Runs lambent on `listener` and `data_dir` until `shutdown` resolves.
 pub async fn run(
     listener: TcpListener,
+    data_dir: data_dir::DataDir,
     config: config::Config,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let endpoint_url = format!("http://{addr}");
-    let store =
-        Arc::new(lambent_store::Store::open(&config.data_dir).context("opening the store")?);
-    let root = auth::load_or_create_root(&config.data_dir).context("loading root credentials")?;
+    let data = data_dir.path();
+    let open_files = raise_open_file_limit();
+    let connections = config.connections.fitted_to(open_files);
+    if connections != config.connections {
+        tracing::warn!(
+            open_files,
+            connections = connections.total,
+            "few open files allowed (RLIMIT_NOFILE): the edge holds fewer connections"
+        );
+    }
+    let store = Arc::new(lambent_store::Store::open(data).context("opening the store")?);
+    let root = auth::load_or_create_root(data).context("loading root credentials")?;
     let keyring = auth::KeyRing::new(&root);
-    let logs = logs::LogStore::open(&config.data_dir.join("logs")).context("opening logs")?;
+    let logs = logs::LogStore::open(&data.join("logs")).context("opening logs")?;
     let _retention = logs.spawn_retention_sweeper();
-    let runtimes = runtimes::Runtimes::prepare(&config.data_dir).context("preparing runtimes")?;
+    let runtimes = runtimes::Runtimes::prepare(data).context("preparing runtimes")?;
     tracing::info!(runtimes = %runtimes.describe(), "runtimes");
-    let telemetry = telemetry::Telemetry::open(&config.data_dir, config.pricing)
-        .context("opening the usage store")?;
+    let telemetry =
+        telemetry::Telemetry::open(data, config.pricing).context("opening the usage store")?;
     let flusher = telemetry.spawn_flusher();
     let scheduler = scheduler::Scheduler::new(
         scheduler::SchedulerConfig {
-            data_dir: config.data_dir.clone(),
+            data_dir: data.to_path_buf(),
             endpoint_url: endpoint_url.clone(),
             region: config.region.clone(),
             max_concurrency: config.max_concurrency,
@@ -61,8 +73,8 @@ pub async fn run(
     )
     .context("starting the scheduler")?;
     let reaper = scheduler.spawn_reaper();
-    let events = events::Events::open(&config.data_dir, config.async_retry_delay)
-        .context("opening the event queue")?;
+    let events =
+        events::Events::open(data, config.async_retry_delay).context("opening the event queue")?;
     let control = control::Control::load(
         store,
         scheduler.clone(),
@@ -72,7 +84,7 @@ pub async fn run(
     // Events accepted before a restart (or a kill) are delivered from here on.
     let dispatcher = events.spawn_dispatcher(control.clone());
     let objects = Arc::new(
-        lambent_store::objects::ObjectStore::open(&config.data_dir.join("objects"))
+        lambent_store::objects::ObjectStore::open(&data.join("objects"))
             .context("opening the object store")?,
     );
     if config.examples {
@@ -86,12 +98,38 @@ pub async fn run(
         logs,
         s3,
     });
-    tracing::info!(%endpoint_url, data_dir = %config.data_dir.display(), "lambent is ready");
-    edge::serve(listener, app, shutdown).await;
+    tracing::info!(%endpoint_url, data_dir = %data.display(), "lambent is ready");
+    edge::serve(listener, app, connections, shutdown).await;
     reaper.abort();
     dispatcher.abort();
     flusher.abort();
     scheduler.shutdown();
     telemetry.flush();
     Ok(())
+}
+
+/// Raises this process's soft limit on open files to its hard limit, and returns the limit
+/// now in effect. Each client connection, environment (its pipe, Runtime API listener and
+/// connections) and store holds descriptors, and the usual soft limit of 1,024 would cap
+/// lambent far below its connection limits. Sandboxes set their own limit of 1,024.
+fn raise_open_file_limit() -> u64 {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let limit = getrlimit(Resource::Nofile);
+    // No hard limit: the kernel still refuses more than `fs.nr_open`, 1,048,576 by default.
+    let wanted = limit.maximum.unwrap_or(1 << 20);
+    let current = limit.current.unwrap_or(u64::MAX);
+    if current >= wanted {
+        return current;
+    }
+    let raised = Rlimit {
+        current: Some(wanted),
+        maximum: limit.maximum,
+    };
+    match setrlimit(Resource::Nofile, raised) {
+        Ok(()) => wanted,
+        Err(e) => {
+            tracing::warn!(error = %e, soft = current, "cannot raise the open files limit");
+            current
+        }
+    }
 }

@@ -8,21 +8,18 @@ mod events;
 mod function;
 mod invoke;
 mod logs;
+mod up;
 mod usage;
 
+pub use crate::data_dir::{ENDPOINT_FILE, PID_FILE};
 pub use archive::zip_entries;
 
-use crate::config::RawConfig;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9070";
 pub const DEFAULT_DATA_DIR: &str = ".lambent";
-/// The file in the data directory where a running server records its endpoint.
-pub const ENDPOINT_FILE: &str = "endpoint";
-/// Where `lambent up` records its process id (for `lambent bench`'s memory scenario).
-pub const PID_FILE: &str = "lambent.pid";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -123,7 +120,7 @@ pub struct ClientArgs {
 
 pub async fn main(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Up(args) => up(args).await,
+        Command::Up(args) => up::run(args).await,
         Command::Credentials(args) => {
             let c = client::Client::from_args(&args)?;
             print!("{}", c.exports());
@@ -140,55 +137,4 @@ pub async fn main(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
-}
-
-async fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("LAMBENT_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_target(false)
-        .with_writer(std::io::stderr)
-        .init();
-    let config = RawConfig {
-        data_dir: args.data_dir,
-        region: args.region,
-        max_concurrency: args.max_concurrency,
-        keep_alive_secs: args.keep_alive,
-        examples: args.examples,
-        cpu_limits: args.cpu_limits,
-        stems: args.stems,
-        async_retry_delay: args.async_retry_delay,
-        billing_granularity: args.billing_granularity,
-        pricing: crate::config::Pricing {
-            per_million_requests: args.price_per_million_requests,
-            per_gb_second: args.price_per_gb_second,
-            free_requests: args.free_requests,
-            free_gb_seconds: args.free_gb_seconds,
-        },
-    }
-    .validate()?;
-    let listener = tokio::net::TcpListener::bind(&args.listen).await?;
-    let addr = listener.local_addr()?;
-    std::fs::write(
-        config.data_dir.join(ENDPOINT_FILE),
-        format!("http://{addr}\n"),
-    )?;
-    std::fs::write(
-        config.data_dir.join(PID_FILE),
-        format!("{}\n", std::process::id()),
-    )?;
-    // Tests and scripts read this line to learn the port when listening on :0.
-    println!("lambent listening on http://{addr}");
-    let shutdown = async {
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
-        }
-    };
-    crate::run(listener, config, shutdown).await?;
-    Ok(ExitCode::SUCCESS)
 }

@@ -10,8 +10,10 @@ use lambent_aws::lambda::LambdaError;
 
 /// Synchronous request payload limit.
 pub const MAX_SYNC_PAYLOAD: usize = 6 * 1024 * 1024;
-/// Asynchronous request payload limit.
-pub const MAX_ASYNC_PAYLOAD: usize = 256 * 1024;
+/// An `Event` invocation's payload limit: 1 MB since AWS raised it in October 2025.
+pub const MAX_EVENT_PAYLOAD: usize = 1024 * 1024;
+/// The deprecated InvokeAsync kept the old asynchronous limit.
+pub const MAX_INVOKE_ASYNC_PAYLOAD: usize = 256 * 1024;
 /// Decoded `X-Amz-Client-Context` limit.
 const MAX_CLIENT_CONTEXT: usize = 3583;
 
@@ -42,7 +44,8 @@ pub async fn invoke(ctl: &Control, f: &str, req: &ApiRequest) -> Result<ApiRespo
             )))
         }
     };
-    let payload = checked_payload(&req.body, kind)?;
+    let async_limit = (kind == Kind::Async).then_some(MAX_EVENT_PAYLOAD);
+    let payload = checked_payload(&req.body, async_limit)?;
     let client_context = client_context(req.header("X-Amz-Client-Context"))?;
     let resolved = ctl.resolve_for_invoke(f, req.query("Qualifier"))?;
     let inv = Invocation {
@@ -77,7 +80,7 @@ pub async fn invoke_async_legacy(
     f: &str,
     req: &ApiRequest,
 ) -> Result<ApiResponse, LambdaError> {
-    let payload = checked_payload(&req.body, Kind::Async)?;
+    let payload = checked_payload(&req.body, Some(MAX_INVOKE_ASYNC_PAYLOAD))?;
     let resolved = ctl.resolve_for_invoke(f, None)?;
     let inv = Invocation {
         request_id: req.request_id.clone(),
@@ -92,11 +95,12 @@ pub async fn invoke_async_legacy(
     Ok(ApiResponse::json(202, &serde_json::json!({"Status": 202})))
 }
 
-/// Size and JSON checks; an empty body becomes `{}`.
-fn checked_payload(body: &Bytes, kind: Kind) -> Result<Bytes, LambdaError> {
-    if kind == Kind::Async && body.len() > MAX_ASYNC_PAYLOAD {
+/// Size and JSON checks, with the asynchronous limit when the payload is an event's; an
+/// empty body becomes `{}`.
+fn checked_payload(body: &Bytes, async_limit: Option<usize>) -> Result<Bytes, LambdaError> {
+    if let Some(limit) = async_limit.filter(|limit| body.len() > *limit) {
         return Err(LambdaError::RequestEntityTooLarge(format!(
-            "{} byte payload is too large for the Event invocation type (limit {MAX_ASYNC_PAYLOAD} bytes)",
+            "{} byte payload is too large for the Event invocation type (limit {limit} bytes)",
             body.len()
         )));
     }
@@ -298,21 +302,30 @@ mod tests {
     #[test]
     fn payload_checks() {
         assert_eq!(
-            checked_payload(&Bytes::new(), Kind::Sync).unwrap(),
+            checked_payload(&Bytes::new(), None).unwrap(),
             Bytes::from_static(b"{}")
         );
         assert!(matches!(
-            checked_payload(&Bytes::from_static(b"{\"a\":"), Kind::Sync),
+            checked_payload(&Bytes::from_static(b"{\"a\":"), None),
             Err(LambdaError::InvalidRequestContent(_))
         ));
         let deep = Bytes::from(format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)));
         assert!(matches!(
-            checked_payload(&deep, Kind::Sync),
+            checked_payload(&deep, None),
             Err(LambdaError::InvalidRequestContent(_))
         ));
-        let big = Bytes::from(vec![b' '; MAX_ASYNC_PAYLOAD + 1]);
+        let event = Bytes::from(vec![b' '; MAX_EVENT_PAYLOAD]);
+        assert!(checked_payload(&event, Some(MAX_EVENT_PAYLOAD)).is_ok());
+        let big = Bytes::from(vec![b' '; MAX_EVENT_PAYLOAD + 1]);
+        match checked_payload(&big, Some(MAX_EVENT_PAYLOAD)) {
+            Err(LambdaError::RequestEntityTooLarge(m)) => assert_eq!(
+                m,
+                "1048577 byte payload is too large for the Event invocation type (limit 1048576 bytes)"
+            ),
+            other => panic!("{other:?}"),
+        }
         assert!(matches!(
-            checked_payload(&big, Kind::Async),
+            checked_payload(&event, Some(MAX_INVOKE_ASYNC_PAYLOAD)),
             Err(LambdaError::RequestEntityTooLarge(_))
         ));
     }

@@ -1,13 +1,16 @@
 //! The edge: one listener for every AWS-shaped front door. It assigns request ids, bounds
-//! what a client can make lambent hold (connections, header and body time, body size),
-//! authenticates every AWS-API request, and routes it to its service.
+//! what a client can make lambent hold (connections in total and per address, header and
+//! body time, body size), authenticates every AWS-API request, and routes it to its service.
 //!
 //! Invariant: HTTP types end here. Services receive an authenticated [`ApiRequest`] with a
 //! body already read within its operation's limit; S3, whose bodies are objects, is handed
 //! to s3s (`crate::s3`), which authenticates it and streams the body to the object store.
 
 mod auth;
+mod connections;
 mod logs_api;
+
+pub use connections::{ConnectionLimits, MAX_CONNECTIONS, MAX_CONNECTIONS_PER_ADDRESS};
 
 use crate::auth::KeyRing;
 use crate::control::{self, ApiRequest, ApiResponse, Control};
@@ -22,10 +25,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 
-/// Simultaneous client connections; further connections wait in the accept backlog.
-const MAX_CONNECTIONS: usize = 4096;
 /// A client must send its request headers within this time.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// ... and its whole body within this time.
@@ -51,19 +51,17 @@ pub struct App {
 /// An enum, not a box: the invoke path's responses cost no extra allocation.
 pub type EdgeBody = http_body_util::Either<Full<Bytes>, s3s::Body>;
 
-/// Serves `listener` until `shutdown` resolves.
-pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) {
-    let connections = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+/// Serves `listener` until `shutdown` resolves, holding at most `limits` connections.
+pub async fn serve(
+    listener: TcpListener,
+    app: Arc<App>,
+    limits: ConnectionLimits,
+    shutdown: impl Future<Output = ()>,
+) {
+    let connections = connections::Connections::new(limits);
     tokio::pin!(shutdown);
     loop {
-        let permit = tokio::select! {
-            _ = &mut shutdown => return,
-            p = connections.clone().acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => return,
-            },
-        };
-        let (stream, _) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             _ = &mut shutdown => return,
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
@@ -73,6 +71,12 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
                     continue;
                 }
             },
+        };
+        let Some(permit) = connections.admit(peer.ip()) else {
+            // Over its address's share or the total: closed now, before it costs a task or a
+            // buffer, so the next connection in the backlog is accepted at once.
+            drop(stream);
+            continue;
         };
         let _ = stream.set_nodelay(true);
         let app = app.clone();
@@ -148,8 +152,13 @@ async fn route(
         Service::Lambda
     };
     let (limit, operation) = match service {
+        // Every invocation type's payload fits under the synchronous limit; `control`
+        // applies the asynchronous ones with AWS's message for them.
         Service::Lambda if path.ends_with("/invocations") => {
             (control::MAX_SYNC_PAYLOAD, "InvokeFunction")
+        }
+        Service::Lambda if path.trim_end_matches('/').ends_with("/invoke-async") => {
+            (MAX_SMALL_BODY, "InvokeAsync")
         }
         Service::Lambda
             if req.method() == http::Method::POST && path == "/2015-03-31/functions" =>

@@ -3,7 +3,8 @@
 //! Each environment gets a listener of its own, so nothing a function sends to its Runtime
 //! API can name, reach or answer another environment's invocations. The [`Channel`] is the
 //! environment's state machine: at most one invocation is outstanding, the first answer for
-//! it wins, and every later or foreign answer is refused.
+//! it wins, and every later or foreign answer is refused, as is an init error once init is
+//! over.
 
 mod server;
 
@@ -131,6 +132,11 @@ impl Channel {
     /// be given an invocation.
     pub fn failed(&self) -> bool {
         self.state().early_failure.is_some()
+    }
+
+    /// Whether the runtime has asked for an invocation at least once (init is done).
+    fn initialized(&self) -> bool {
+        *self.ready.borrow()
     }
 
     /// Resolves once the runtime has asked for its first invocation (init is done).

@@ -46,6 +46,16 @@ async fn route(channel: &Channel, req: Request<Incoming>) -> Response<Full<Bytes
             let id = id.to_string();
             error(channel, Some(&id), req).await
         }
+        (&Method::POST, ["runtime", "init", "error"]) if channel.initialized() => {
+            // Init ended with the first `next`: what is in flight now is an invocation,
+            // which its own response or error answers (AWS's runtime refuses the same way).
+            error_body(
+                StatusCode::FORBIDDEN,
+                "InvalidStateTransition",
+                "State transition from Running to InitError failed for runtime. \
+                 Error: State transition is not allowed",
+            )
+        }
         (&Method::POST, ["runtime", "init", "error"]) => error(channel, None, req).await,
         (&Method::GET, ["ping"]) => reply(StatusCode::OK, Bytes::from_static(b"pong")),
         _ => not_found(),
