@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 /// reach lambent from loopback too), few enough that lambent's memory and file descriptors
 /// stay bounded.
 pub const MAX_CONNECTIONS: usize = 4096;
-pub const MAX_CONNECTIONS_PER_ADDRESS: usize = 256;
+pub const MAX_CONNECTIONS_PER_ADDRESS: usize = 1024;
 
 /// The bounds one edge applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,7 +182,7 @@ mod tests {
         let d = ConnectionLimits::default();
         assert_eq!(d.fitted_to(1 << 20), d);
         let low = d.fitted_to(1024);
-        assert_eq!((low.total, low.per_address), (512, 256));
+        assert_eq!((low.total, low.per_address), (512, 512));
         let tiny = d.fitted_to(100);
         assert_eq!((tiny.total, tiny.per_address), (50, 50));
     }
