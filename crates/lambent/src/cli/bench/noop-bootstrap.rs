@@ -1,5 +1,6 @@
 //! A `provided` runtime that answers every invocation with `{}`: the noop custom runtime
-//! `lambent bench` deploys. Standard library only, so it stays small and starts fast.
+//! `lambent bench` deploys. Standard library only, so it stays small and starts fast, and so
+//! `build.rs` can compile it with a bare `rustc` and the bench can carry it inside `lambent`.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
