@@ -9,6 +9,7 @@ mod s3;
 
 use super::archive::zip_entries;
 use super::client::{segment, Call, Client, Reply};
+use super::table::{Align, Table};
 use super::ClientArgs;
 use base64::Engine;
 use bytes::Bytes;
@@ -552,10 +553,18 @@ fn print(results: &[Summary], memory: &[memory::Figure], as_json: bool) {
         .iter()
         .find(|r| r.scenario.starts_with("throughput floor"))
         .and_then(|r| r.per_second);
-    println!(
-        "{:<34} {:>7} {:>10} {:>10} {:>10} {:>10} {:>9} {:>10} {:>9} {:>8}",
-        "scenario", "samples", "p50", "p90", "p99", "max", "vs floor", "init p50", "req/s", "MB/s"
-    );
+    let mut table = Table::new(&[
+        ("scenario", Align::Left),
+        ("samples", Align::Right),
+        ("p50", Align::Right),
+        ("p90", Align::Right),
+        ("p99", Align::Right),
+        ("max", Align::Right),
+        ("vs floor", Align::Right),
+        ("init p50", Align::Right),
+        ("req/s", Align::Right),
+        ("MB/s", Align::Right),
+    ]);
     for r in results {
         let ratio = match r.per_second {
             Some(rate) => floor_rate
@@ -576,10 +585,9 @@ fn print(results: &[Summary], memory: &[memory::Figure], as_json: bool) {
                 s
             })
             .unwrap_or_default();
-        println!(
-            "{:<34} {:>7} {:>10} {:>10} {:>10} {:>10} {:>9} {:>10} {:>9} {:>8}",
-            r.scenario,
-            r.samples,
+        table.row([
+            r.scenario.clone(),
+            r.samples.to_string(),
             latency(r.p50),
             latency(r.p90),
             latency(r.p99),
@@ -591,9 +599,10 @@ fn print(results: &[Summary], memory: &[memory::Figure], as_json: bool) {
             rate,
             r.mb_per_second
                 .map(|m| format!("{m:.1}"))
-                .unwrap_or_default()
-        );
+                .unwrap_or_default(),
+        ]);
     }
+    table.print();
     memory::print(memory);
 }
 
