@@ -41,8 +41,15 @@ def test_function_lifecycle_from_a_directory(server, tmp_path):
         out = cli(server, "invoke", name, "--payload", '{"name": "world"}')
         assert json.loads(out.stdout) == {"msg": "hello world", "color": "blue"}
 
-        listed = cli(server, "function", "list").stdout.decode()
-        assert any(line.startswith(name + "\t") for line in listed.splitlines())
+        listed = cli(server, "function", "list").stdout.decode().splitlines()
+        assert listed[0].split() == ["function", "runtime", "handler", "memory", "(MB)",
+                                     "timeout", "(s)", "last", "modified"]
+        row = next(line for line in listed if line.split()[0] == name)
+        assert row.split()[1:5] == ["python3.12", "app.handler", "256", "3"]
+        # Every column starts where its header does (text) or ends where it ends (numbers).
+        header = listed[0]
+        assert row.index("python3.12") == header.index("runtime")
+        assert row.index(" 256 ") + 4 == header.index("memory (MB)") + len("memory (MB)")
 
         got = json.loads(cli(server, "function", "get", name).stdout)
         assert got["MemorySize"] == 256
@@ -72,6 +79,59 @@ def test_create_from_a_single_file_and_payload_file(server, tmp_path):
     try:
         out = cli(server, "invoke", name, "--payload", f"@{payload}")
         assert json.loads(out.stdout) == {"doubled": 42}
+    finally:
+        cli(server, "function", "delete", name)
+
+
+def test_a_missing_payload_file_is_named_with_the_os_error(server, tmp_path):
+    missing = tmp_path / "missing.json"
+    out = cli(server, "invoke", "any-function", "--payload", f"@{missing}", check=False)
+    assert out.returncode == 1
+    assert f"reading --payload file {missing}: No such file or directory" in out.stderr.decode()
+
+
+def test_missing_code_is_named(server, tmp_path):
+    missing = tmp_path / "my-function"
+    out = cli(server, "function", "create", "any-function", "--code", str(missing),
+              "--runtime", "python3.12", "--handler", "app.handler", check=False)
+    assert out.returncode == 1
+    assert f"reading --code {missing}: No such file or directory" in out.stderr.decode()
+
+
+def test_a_mistyped_subcommand_suggests_the_right_one():
+    out = subprocess.run([LAMBENT, "fucntion", "list"], capture_output=True, timeout=30)
+    assert out.returncode == 2
+    assert "tip: a similar subcommand exists: 'function'" in out.stderr.decode()
+    out = subprocess.run([LAMBENT, "function", "lsit"], capture_output=True, timeout=30)
+    assert "tip: a similar subcommand exists: 'list'" in out.stderr.decode()
+
+
+def test_usage_prints_a_table_with_headers(server, tmp_path):
+    f = tmp_path / "app.py"
+    f.write_text("def handler(event, context):\n    return 1\n")
+    name = unique("cli")
+    cli(server, "function", "create", name, "--code", str(f), "--runtime", "python3.12",
+        "--handler", "app.handler")
+    try:
+        cli(server, "invoke", name)
+        # Usage is flushed once a second.
+        deadline = time.time() + 10
+        while True:
+            lines = cli(server, "usage", "--function", name).stdout.decode().splitlines()
+            rows = [line for line in lines if line.split()[:1] == [name]]
+            if rows or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        header = lines[0]
+        assert header.split() == ["function", "requests", "GB-seconds", "cost", "(list)"]
+        assert rows and rows[0].split()[1] == "1"
+        total = next(line for line in lines if line.startswith("total "))
+        assert total.split()[1] == "1"
+        # Numbers are right-aligned under their headers.
+        for row in (rows[0], total):
+            assert row.index(" 1 ") + 2 == header.index("requests") + len("requests")
+            assert len(row) == len(header)
+        assert lines[-1].startswith("free tier: ")
     finally:
         cli(server, "function", "delete", name)
 

@@ -1,5 +1,6 @@
-//! Table-driven SigV4 tests against AWS's published vectors, read in place from the
-//! shared spec folder beside the repository (`shared/spec/data/`):
+//! Table-driven SigV4 tests against AWS's published vectors, kept in the repository under
+//! `tests/data/` (sources and licences in `tests/data/README.md`), so the suite needs
+//! nothing outside the checkout:
 //!
 //! * `sigv4/v4/<case>/` — the aws-c-auth (CRT) signing suite: header and query
 //!   (presigned) variants of the canonical request, string to sign, signature and signed
@@ -42,7 +43,7 @@ use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/spec/data");
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
 
 // ---------------------------------------------------------------------------------------
 // Helpers

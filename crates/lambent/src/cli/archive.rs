@@ -20,10 +20,12 @@ pub fn zip_entries<'a>(
 }
 
 /// Zips `path`: a `.zip` is taken as is, a directory is zipped recursively (its contents at
-/// the archive root), a single file becomes the archive's only entry.
+/// the archive root), a single file becomes the archive's only entry. Errors about `path`
+/// itself are the OS's alone (the caller says which argument named it); errors about a file
+/// inside a directory name that file.
 pub fn zip_path(path: &Path) -> anyhow::Result<Vec<u8>> {
     use std::os::unix::fs::PermissionsExt;
-    let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+    let meta = std::fs::metadata(path)?;
     if meta.is_file() {
         let data = std::fs::read(path)?;
         if path.extension().is_some_and(|e| e == "zip") {
@@ -44,10 +46,13 @@ pub fn zip_path(path: &Path) -> anyhow::Result<Vec<u8>> {
 
 fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>, bool)>) -> anyhow::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
+    let listing = |e| anyhow::Error::new(e).context(format!("listing {}", dir.display()));
+    for entry in std::fs::read_dir(dir).map_err(listing)? {
+        let entry = entry.map_err(listing)?;
         let path = entry.path();
-        let meta = entry.metadata()?;
+        let meta = entry
+            .metadata()
+            .with_context(|| format!("reading {}", path.display()))?;
         if meta.is_dir() {
             if entry.file_name() == "__pycache__" || entry.file_name() == ".git" {
                 continue;
@@ -59,11 +64,9 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>, bool)>) -> a
                 .to_str()
                 .context("file name is not UTF-8")?
                 .to_string();
-            out.push((
-                rel,
-                std::fs::read(&path)?,
-                meta.permissions().mode() & 0o111 != 0,
-            ));
+            let data =
+                std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            out.push((rel, data, meta.permissions().mode() & 0o111 != 0));
         }
     }
     Ok(())

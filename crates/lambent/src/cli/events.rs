@@ -3,6 +3,7 @@
 //! payload and the last error.
 
 use super::client::Client;
+use super::table::{Align, Table};
 use super::ClientArgs;
 use clap::{Args, Subcommand};
 use std::process::ExitCode;
@@ -17,7 +18,7 @@ pub enum EventsCommand {
 pub struct FailedArgs {
     /// Only this function's events.
     name: Option<String>,
-    /// Print JSON instead of one line per event.
+    /// Print JSON (payloads and responses whole) instead of a table.
     #[arg(long)]
     json: bool,
     #[command(flatten)]
@@ -49,18 +50,47 @@ pub async fn run(cmd: EventsCommand) -> anyhow::Result<ExitCode> {
         .unwrap_or_default();
     if events.is_empty() {
         println!("no failed events");
+        return Ok(ExitCode::SUCCESS);
     }
-    for e in events {
-        println!(
-            "{}  {}  {}  {}  after {} attempt(s)  payload {}  last response {}",
-            e["FailedAt"].as_str().unwrap_or(""),
-            e["FunctionName"].as_str().unwrap_or(""),
-            e["RequestId"].as_str().unwrap_or(""),
-            e["Condition"].as_str().unwrap_or(""),
-            e["Attempts"],
-            e["Payload"],
-            e["LastResponse"],
-        );
+    let mut table = Table::new(&[
+        ("failed at", Align::Left),
+        ("function", Align::Left),
+        ("request id", Align::Left),
+        ("condition", Align::Left),
+        ("attempts", Align::Right),
+        ("payload", Align::Left),
+        ("last response", Align::Left),
+    ]);
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
+    for e in &events {
+        table.row([
+            text(&e["FailedAt"]),
+            text(&e["FunctionName"]),
+            text(&e["RequestId"]),
+            text(&e["Condition"]),
+            e["Attempts"].to_string(),
+            abridged(&e["Payload"]),
+            abridged(&e["LastResponse"]),
+        ]);
     }
+    table.print();
     Ok(ExitCode::SUCCESS)
+}
+
+/// Longer payloads and responses are cut, so one event stays one readable line; `--json`
+/// has them whole.
+const CELL_CHARS: usize = 60;
+
+/// A JSON value as compact text, at most [`CELL_CHARS`] characters (none for `null`).
+fn abridged(value: &serde_json::Value) -> String {
+    if value.is_null() {
+        return String::new();
+    }
+    let text = value.to_string();
+    if text.chars().count() <= CELL_CHARS {
+        return text;
+    }
+    let mut cut: String = text.chars().take(CELL_CHARS - 1).collect();
+    cut.push('…');
+    cut
 }

@@ -2,7 +2,9 @@
 
 use super::archive::zip_path;
 use super::client::{segment, Call, Client};
+use super::table::{Align, Table};
 use super::ClientArgs;
+use anyhow::Context;
 use base64::Engine;
 use bytes::Bytes;
 use clap::{Args, Subcommand};
@@ -23,6 +25,7 @@ pub enum FunctionCommand {
     List(ClientArgs),
     /// Show a function's configuration.
     Get {
+        /// The function's name (or ARN).
         name: String,
         #[command(flatten)]
         client: ClientArgs,
@@ -31,6 +34,7 @@ pub enum FunctionCommand {
     Update(UpdateArgs),
     /// Delete a function.
     Delete {
+        /// The function's name (or ARN).
         name: String,
         #[command(flatten)]
         client: ClientArgs,
@@ -57,12 +61,14 @@ pub struct ConfigArgs {
     /// Execution role ARN.
     #[arg(long)]
     role: Option<String>,
+    /// A description of the function, up to 256 characters.
     #[arg(long)]
     description: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct CreateArgs {
+    /// The new function's name: letters, digits, hyphens and underscores, at most 64.
     name: String,
     /// Code: a directory, a single file, or a .zip.
     #[arg(long)]
@@ -75,6 +81,7 @@ pub struct CreateArgs {
 
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
+    /// The function's name (or ARN).
     name: String,
     /// New code: a directory, a single file, or a .zip.
     #[arg(long)]
@@ -157,23 +164,43 @@ async fn send_json(
         .json()
 }
 
+/// The table `function list` prints, and `create` and `update` for the function they changed.
+fn config_table() -> Table {
+    Table::new(&[
+        ("function", Align::Left),
+        ("runtime", Align::Left),
+        ("handler", Align::Left),
+        ("memory (MB)", Align::Right),
+        ("timeout (s)", Align::Right),
+        ("last modified", Align::Left),
+    ])
+}
+
+fn config_row(table: &mut Table, c: &Value) {
+    let text = |field: &str| c[field].as_str().unwrap_or("").to_string();
+    let number = |field: &str| c[field].as_u64().map(|n| n.to_string()).unwrap_or_default();
+    table.row([
+        text("FunctionName"),
+        text("Runtime"),
+        text("Handler"),
+        number("MemorySize"),
+        number("Timeout"),
+        text("LastModified"),
+    ]);
+}
+
 fn print_config(c: &Value) {
-    println!(
-        "{}\t{}\t{}\t{} MB\t{} s\t{}",
-        c["FunctionName"].as_str().unwrap_or(""),
-        c["Runtime"].as_str().unwrap_or(""),
-        c["Handler"].as_str().unwrap_or(""),
-        c["MemorySize"],
-        c["Timeout"],
-        c["LastModified"].as_str().unwrap_or("")
-    );
+    let mut table = config_table();
+    config_row(&mut table, c);
+    table.print();
 }
 
 pub async fn run(cmd: FunctionCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         FunctionCommand::Create(a) => {
             let client = Client::from_args(&a.client)?;
-            let zip = zip_path(&a.code)?;
+            let zip = zip_path(&a.code)
+                .with_context(|| format!("reading --code {}", a.code.display()))?;
             let mut body = serde_json::Map::new();
             body.insert("FunctionName".into(), json!(a.name));
             body.insert("Role".into(), json!(DEFAULT_ROLE));
@@ -195,6 +222,7 @@ pub async fn run(cmd: FunctionCommand) -> anyhow::Result<ExitCode> {
         FunctionCommand::List(args) => {
             let client = Client::from_args(&args)?;
             let mut marker: Option<String> = None;
+            let mut table = config_table();
             loop {
                 let query = match &marker {
                     Some(m) => format!("Marker={}", segment(m)),
@@ -206,13 +234,14 @@ pub async fn run(cmd: FunctionCommand) -> anyhow::Result<ExitCode> {
                     .ok()?
                     .json()?;
                 for f in page["Functions"].as_array().into_iter().flatten() {
-                    print_config(f);
+                    config_row(&mut table, f);
                 }
                 match page["NextMarker"].as_str() {
                     Some(m) => marker = Some(m.to_string()),
                     None => break,
                 }
             }
+            table.print();
         }
         FunctionCommand::Get { name, client } => {
             let client = Client::from_args(&client)?;
@@ -246,7 +275,8 @@ pub async fn run(cmd: FunctionCommand) -> anyhow::Result<ExitCode> {
                 );
             }
             if let Some(code) = &a.code {
-                let zip = zip_path(code)?;
+                let zip =
+                    zip_path(code).with_context(|| format!("reading --code {}", code.display()))?;
                 let body =
                     json!({"ZipFile": base64::engine::general_purpose::STANDARD.encode(&zip)});
                 last = Some(send_json(&client, "PUT", &format!("{base}/code"), &body).await?);

@@ -2,6 +2,7 @@
 
 use super::client::{segment, Call, Client};
 use super::ClientArgs;
+use anyhow::Context;
 use base64::Engine;
 use bytes::Bytes;
 use clap::Args;
@@ -10,9 +11,10 @@ use std::process::ExitCode;
 
 #[derive(Debug, Args)]
 pub struct InvokeArgs {
+    /// The function's name (or ARN; NAME:QUALIFIER names a version or alias).
     name: String,
-    /// The event: JSON text, or @path to read it from a file.
-    #[arg(long)]
+    /// The event: JSON text, or @path to read it from a file (default: `{}`).
+    #[arg(long, value_name = "JSON|@FILE")]
     payload: Option<String>,
     /// Invoke asynchronously (InvocationType Event).
     #[arg(long = "async")]
@@ -20,7 +22,7 @@ pub struct InvokeArgs {
     /// Print the last 4 KB of the invocation's log to stderr.
     #[arg(long)]
     tail: bool,
-    /// Version or alias.
+    /// The version or alias to invoke (default: `$LATEST`).
     #[arg(long)]
     qualifier: Option<String>,
     #[command(flatten)]
@@ -31,7 +33,9 @@ pub async fn run(a: InvokeArgs) -> anyhow::Result<ExitCode> {
     let client = Client::from_args(&a.client)?;
     let payload = match a.payload.as_deref() {
         Some(p) => match p.strip_prefix('@') {
-            Some(path) => std::fs::read(path)?,
+            Some(path) => {
+                std::fs::read(path).with_context(|| format!("reading --payload file {path}"))?
+            }
             None => p.as_bytes().to_vec(),
         },
         None => b"{}".to_vec(),

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 #[derive(Debug, Args)]
 pub struct LogsArgs {
+    /// The function whose log group (`/aws/lambda/NAME`) to read.
     name: String,
     /// Keep printing new events as they arrive.
     #[arg(long, short)]

@@ -8,6 +8,7 @@ mod events;
 mod function;
 mod invoke;
 mod logs;
+mod table;
 mod up;
 mod usage;
 
@@ -50,7 +51,8 @@ pub enum Command {
     Events(events::EventsCommand),
     /// Requests, GB-seconds and cost, per function and in total.
     Usage(usage::UsageArgs),
-    /// Measure invocation latency against the machine's loopback floor.
+    /// Measure invocations, asynchronous delivery, memory and the S3 API against the
+    /// machine's loopback floor.
     Bench(bench::BenchArgs),
     /// Print the isolation and limits this host lets lambent enforce.
     Doctor,
@@ -111,10 +113,10 @@ pub struct UpArgs {
 pub struct ClientArgs {
     /// lambent's endpoint (default: `AWS_ENDPOINT_URL`, then what the server recorded in
     /// the data directory, then http://127.0.0.1:9070).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, value_name = "URL")]
     pub endpoint: Option<String>,
     /// The data directory whose credentials to use when `AWS_ACCESS_KEY_ID` is not set.
-    #[arg(long, global = true, default_value = DEFAULT_DATA_DIR)]
+    #[arg(long, global = true, value_name = "DIR", default_value = DEFAULT_DATA_DIR)]
     pub data_dir: PathBuf,
 }
 

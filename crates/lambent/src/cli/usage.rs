@@ -2,20 +2,21 @@
 //! function and in total, with the free tier applied, from the server's metering.
 
 use super::client::Client;
+use super::table::{Align, Table};
 use super::ClientArgs;
 use clap::Args;
 use std::process::ExitCode;
 
 #[derive(Debug, Args)]
 pub struct UsageArgs {
-    /// Only this function.
-    #[arg(long)]
+    /// Only this function (its name).
+    #[arg(long, value_name = "NAME")]
     function: Option<String>,
     /// From this time (Unix milliseconds, YYYY-MM-DD or RFC 3339; default: the beginning).
-    #[arg(long)]
+    #[arg(long, value_name = "TIME")]
     from: Option<String>,
-    /// Up to this time, exclusive (default: now).
-    #[arg(long)]
+    /// Up to this time, exclusive, in the same forms (default: now).
+    #[arg(long, value_name = "TIME")]
     to: Option<String>,
     /// Print the server's JSON report.
     #[arg(long)]
@@ -46,27 +47,26 @@ pub async fn run(a: UsageArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
-        "{:<40} {:>12} {:>16} {:>14}",
-        "function", "requests", "GB-seconds", "cost (list)"
-    );
-    for f in report["Functions"].as_array().into_iter().flatten() {
-        println!(
-            "{:<40} {:>12} {:>16.6} {:>14.8}",
-            f["FunctionName"].as_str().unwrap_or(""),
-            f["Requests"],
-            f["GbSeconds"].as_f64().unwrap_or(0.0),
-            f["CostBeforeFreeTier"].as_f64().unwrap_or(0.0)
-        );
-    }
+    let mut table = Table::new(&[
+        ("function", Align::Left),
+        ("requests", Align::Right),
+        ("GB-seconds", Align::Right),
+        ("cost (list)", Align::Right),
+    ]);
     let t = &report["Total"];
-    println!(
-        "{:<40} {:>12} {:>16.6} {:>14.8}",
-        "total",
-        t["Requests"],
-        t["GbSeconds"].as_f64().unwrap_or(0.0),
-        t["CostBeforeFreeTier"].as_f64().unwrap_or(0.0)
-    );
+    let functions = report["Functions"].as_array().into_iter().flatten();
+    for (name, f) in functions
+        .map(|f| (f["FunctionName"].as_str().unwrap_or(""), f))
+        .chain([("total", t)])
+    {
+        table.row([
+            name.to_string(),
+            f["Requests"].to_string(),
+            format!("{:.6}", f["GbSeconds"].as_f64().unwrap_or(0.0)),
+            format!("{:.8}", f["CostBeforeFreeTier"].as_f64().unwrap_or(0.0)),
+        ]);
+    }
+    table.print();
     println!(
         "free tier: {} requests and {:.6} GB-seconds; cost after it: ${:.8}",
         t["FreeTierRequests"],

@@ -10,6 +10,7 @@
 
 use super::{delete, invoke, python_function};
 use crate::cli::client::Client;
+use crate::cli::table::{Align, Table};
 use serde_json::json;
 use std::path::Path;
 
@@ -87,8 +88,7 @@ async fn environment(client: &Client, name: &str) -> anyhow::Result<Figure> {
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|n| n.parse().ok())
         .ok_or_else(|| anyhow::anyhow!("the memory function did not log its user"))?;
-    // SAFETY: geteuid has no preconditions.
-    let own = unsafe { libc::geteuid() };
+    let own = rustix::process::geteuid().as_raw();
     anyhow::ensure!(
         uid != 0 && uid != own,
         "environments run as lambent's own user here: their processes cannot be told apart"
@@ -153,18 +153,23 @@ pub fn print(figures: &[Figure]) {
         return;
     }
     println!();
-    println!(
-        "{:<34} {:>10} {:>10} {:>12}",
-        "memory", "PSS", "RSS", "cgroup peak"
-    );
+    let mut table = Table::new(&[
+        ("memory", Align::Left),
+        ("PSS", Align::Right),
+        ("RSS", Align::Right),
+        ("cgroup peak", Align::Right),
+    ]);
     for f in figures {
         let charged = f
             .charged_mb
             .map(|m| format!("{m:.0} MB"))
             .unwrap_or_default();
-        println!(
-            "{:<34} {:>7.1} MB {:>7.1} MB {:>12}",
-            f.what, f.pss_mb, f.rss_mb, charged
-        );
+        table.row([
+            f.what.clone(),
+            format!("{:.1} MB", f.pss_mb),
+            format!("{:.1} MB", f.rss_mb),
+            charged,
+        ]);
     }
+    table.print();
 }

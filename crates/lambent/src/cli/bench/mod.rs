@@ -9,6 +9,7 @@ mod s3;
 
 use super::archive::zip_entries;
 use super::client::{segment, Call, Client, Reply};
+use super::table::{Align, Table};
 use super::ClientArgs;
 use base64::Engine;
 use bytes::Bytes;
@@ -102,6 +103,10 @@ fn summarize(scenario: String, mut micros: Vec<f64>, init: Vec<f64>) -> Summary 
     }
 }
 
+/// The noop `provided` runtime (`noop-bootstrap.rs`), compiled for lambent's own target by
+/// `build.rs`: carried inside the binary, so the bench needs no file beside it.
+const NOOP_BOOTSTRAP: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/noop-bootstrap"));
+
 /// A function that does nothing, in one runtime.
 struct Noop {
     runtime: &'static str,
@@ -122,22 +127,11 @@ fn noop(runtime: &str) -> anyhow::Result<Noop> {
             handler: "index.handler",
             zip: source("index.js", "exports.handler = async () => ({});\n")?,
         },
-        "provided" => {
-            // The compiled noop runtime is built beside the `lambent` binary.
-            let exe = std::env::current_exe()?;
-            let path = exe.with_file_name("lambent-noop-bootstrap");
-            let binary = std::fs::read(&path).map_err(|e| {
-                anyhow::anyhow!(
-                    "{}: {e} (it is built with lambent: cargo build)",
-                    path.display()
-                )
-            })?;
-            Noop {
-                runtime: "provided.al2023",
-                handler: "bootstrap",
-                zip: zip_entries([("bootstrap", binary.as_slice(), true)])?,
-            }
-        }
+        "provided" => Noop {
+            runtime: "provided.al2023",
+            handler: "bootstrap",
+            zip: zip_entries([("bootstrap", NOOP_BOOTSTRAP, true)])?,
+        },
         other => anyhow::bail!("unknown runtime {other:?} (python, node, provided)"),
     })
 }
@@ -559,10 +553,18 @@ fn print(results: &[Summary], memory: &[memory::Figure], as_json: bool) {
         .iter()
         .find(|r| r.scenario.starts_with("throughput floor"))
         .and_then(|r| r.per_second);
-    println!(
-        "{:<34} {:>7} {:>10} {:>10} {:>10} {:>10} {:>9} {:>10} {:>9} {:>8}",
-        "scenario", "samples", "p50", "p90", "p99", "max", "vs floor", "init p50", "req/s", "MB/s"
-    );
+    let mut table = Table::new(&[
+        ("scenario", Align::Left),
+        ("samples", Align::Right),
+        ("p50", Align::Right),
+        ("p90", Align::Right),
+        ("p99", Align::Right),
+        ("max", Align::Right),
+        ("vs floor", Align::Right),
+        ("init p50", Align::Right),
+        ("req/s", Align::Right),
+        ("MB/s", Align::Right),
+    ]);
     for r in results {
         let ratio = match r.per_second {
             Some(rate) => floor_rate
@@ -583,10 +585,9 @@ fn print(results: &[Summary], memory: &[memory::Figure], as_json: bool) {
                 s
             })
             .unwrap_or_default();
-        println!(
-            "{:<34} {:>7} {:>10} {:>10} {:>10} {:>10} {:>9} {:>10} {:>9} {:>8}",
-            r.scenario,
-            r.samples,
+        table.row([
+            r.scenario.clone(),
+            r.samples.to_string(),
             latency(r.p50),
             latency(r.p90),
             latency(r.p99),
@@ -598,9 +599,10 @@ fn print(results: &[Summary], memory: &[memory::Figure], as_json: bool) {
             rate,
             r.mb_per_second
                 .map(|m| format!("{m:.1}"))
-                .unwrap_or_default()
-        );
+                .unwrap_or_default(),
+        ]);
     }
+    table.print();
     memory::print(memory);
 }
 
@@ -618,5 +620,70 @@ fn fmt_us(us: f64) -> String {
         format!("{:.2} ms", us / 1000.0)
     } else {
         format!("{us:.0} µs")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NOOP_BOOTSTRAP;
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+    use std::os::unix::fs::PermissionsExt;
+
+    /// Reads one request from the bootstrap: its request line and body.
+    fn request(reader: &mut impl BufRead) -> (String, String) {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        let request_line = line.trim_end().to_string();
+        let mut length = 0;
+        loop {
+            line.clear();
+            reader.read_line(&mut line).unwrap();
+            let header = line.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some(v) = header.strip_prefix("Content-Length:") {
+                length = v.trim().parse().unwrap();
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        (request_line, String::from_utf8(body).unwrap())
+    }
+
+    /// The embedded bytes are a program that runs here and speaks the Runtime API: it takes an
+    /// event from `next` and answers `{}` for that request id.
+    #[test]
+    fn embedded_noop_bootstrap_answers_an_invocation() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bootstrap");
+        std::fs::write(&path, NOOP_BOOTSTRAP).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let api = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut child = std::process::Command::new(&path)
+            .env_clear()
+            .env(
+                "AWS_LAMBDA_RUNTIME_API",
+                api.local_addr().unwrap().to_string(),
+            )
+            .spawn()
+            .unwrap();
+        let (stream, _) = api.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut writer = stream;
+        let (next, _) = request(&mut reader);
+        assert_eq!(next, "GET /2018-06-01/runtime/invocation/next HTTP/1.1");
+        writer
+            .write_all(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: r-1\r\nContent-Length: 13\r\n\r\n{\"name\": \"x\"}")
+            .unwrap();
+        let (answer, body) = request(&mut reader);
+        assert_eq!(
+            answer,
+            "POST /2018-06-01/runtime/invocation/r-1/response HTTP/1.1"
+        );
+        assert_eq!(body, "{}");
+        child.kill().unwrap();
+        child.wait().unwrap();
     }
 }
