@@ -162,6 +162,23 @@ def test_function_log_groups_exist_implicitly(server, lam, logs, function):
     assert len(streams) == 1 and "[$LATEST]" in streams[0]["logStreamName"]
 
 
+def test_what_a_function_prints_comes_between_its_start_and_end(server, lam, logs, function):
+    """Regression: the capture task once took the function's first output before the START
+    command that preceded it, so a print could land above its invocation's START."""
+    name = function({"app.py": "def handler(event, context):\n    print('line', event['n'])\n"})
+    for n in range(25):
+        invoke(lam, name, {"n": n})
+    group = f"/aws/lambda/{name}"
+    stream = logs.describe_log_streams(logGroupName=group)["logStreams"][0]["logStreamName"]
+    events = logs.get_log_events(logGroupName=group, logStreamName=stream, startFromHead=True)
+    lines = [e["message"].rstrip("\n") for e in events["events"]]
+    lines = [l for l in lines if not l.startswith("lambent:")]  # the runtime's own notes
+    for n in range(25):
+        at = lines.index(f"line {n}")
+        assert lines[at - 1].startswith("START RequestId: "), lines[at - 2 : at + 2]
+        assert lines[at + 1].startswith("END RequestId: "), lines[at - 2 : at + 2]
+
+
 # -------------------------------------------------------------------- streams and events
 
 

@@ -136,22 +136,9 @@ pub fn spawn_capture(
         };
         loop {
             tokio::select! {
-                ready = output.readable(), if open => {
-                    if ready.is_err() {
-                        open = false;
-                        continue;
-                    }
-                    match output.try_read(&mut buf) {
-                        Ok(0) => {
-                            cap.flush_partial();
-                            cap.flush();
-                            open = false;
-                        }
-                        Ok(n) => cap.output(&buf[..n]),
-                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                        Err(_) => open = false,
-                    }
-                }
+                // Commands first: an invocation's START is sent before its event is
+                // delivered, so whatever the function prints for it comes after it.
+                biased;
                 cmd = commands.recv() => {
                     let Some(cmd) = cmd else { break };
                     match cmd {
@@ -185,6 +172,22 @@ pub fn spawn_capture(
                                 let _ = tx.send(cap.take_tail());
                             }
                         }
+                    }
+                }
+                ready = output.readable(), if open => {
+                    if ready.is_err() {
+                        open = false;
+                        continue;
+                    }
+                    match output.try_read(&mut buf) {
+                        Ok(0) => {
+                            cap.flush_partial();
+                            cap.flush();
+                            open = false;
+                        }
+                        Ok(n) => cap.output(&buf[..n]),
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                        Err(_) => open = false,
                     }
                 }
             }
