@@ -68,6 +68,31 @@ pub struct Config {
     pub pricing: Pricing,
 }
 
+/// The SDK cache's directory: the one given, else `$XDG_CACHE_HOME/lambent`, else
+/// `~/.cache/lambent`, made absolute (it is shared by processes started elsewhere).
+pub fn runtimes_dir(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    let var = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    let dir = match given {
+        Some(d) => d,
+        None => match (var("XDG_CACHE_HOME"), var("HOME")) {
+            (Some(cache), _) => cache.join("lambent"),
+            (None, Some(home)) => home.join(".cache").join("lambent"),
+            (None, None) => {
+                anyhow::bail!("--runtimes-dir is needed: neither XDG_CACHE_HOME nor HOME is set")
+            }
+        },
+    };
+    anyhow::ensure!(
+        !dir.as_os_str().is_empty(),
+        "--runtimes-dir must not be empty"
+    );
+    Ok(std::path::absolute(&dir)?)
+}
+
 /// AWS keeps this many concurrent executions for functions without reserved concurrency.
 pub const MIN_UNRESERVED_CONCURRENCY: u32 = 10;
 

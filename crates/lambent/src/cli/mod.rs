@@ -8,6 +8,7 @@ mod events;
 mod function;
 mod invoke;
 mod logs;
+mod runtimes;
 mod usage;
 
 pub use archive::zip_entries;
@@ -55,6 +56,9 @@ pub enum Command {
     Usage(usage::UsageArgs),
     /// Measure invocation latency against the machine's loopback floor.
     Bench(bench::BenchArgs),
+    /// The AWS SDKs functions import: `install` puts them in the runtimes directory.
+    #[command(subcommand)]
+    Runtimes(runtimes::RuntimesCommand),
     /// Print the isolation and limits this host lets lambent enforce.
     Doctor,
 }
@@ -109,6 +113,16 @@ pub struct UpArgs {
     pub free_gb_seconds: f64,
 }
 
+/// Where the SDK cache is.
+#[derive(Debug, Args, Clone)]
+pub struct RuntimesDirArgs {
+    /// Where the AWS SDKs that functions import (boto3, the AWS SDK for JavaScript v3) are
+    /// installed, shared by every data directory (default: $XDG_CACHE_HOME/lambent, else
+    /// ~/.cache/lambent).
+    #[arg(long, env = "LAMBENT_RUNTIMES_DIR")]
+    pub runtimes_dir: Option<PathBuf>,
+}
+
 /// How a client command reaches the server.
 #[derive(Debug, Args, Clone)]
 pub struct ClientArgs {
@@ -135,6 +149,7 @@ pub async fn main(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Events(cmd) => events::run(cmd).await,
         Command::Usage(args) => usage::run(args).await,
         Command::Bench(args) => bench::run(args).await,
+        Command::Runtimes(cmd) => runtimes::run(cmd).await,
         Command::Doctor => {
             print!("{}", crate::scheduler::isolation_report("lambent-doctor"));
             Ok(ExitCode::SUCCESS)

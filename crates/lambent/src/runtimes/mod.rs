@@ -3,7 +3,15 @@
 //! through the archive's own executable `bootstrap`.
 //!
 //! Interpreters are resolved once, to their real paths, so that no shell shim (pyenv and
-//! friends) sits on the cold-start path.
+//! friends) sits on the cold-start path. The AWS SDKs AWS's runtimes include (boto3, the AWS
+//! SDK for JavaScript v3) are pinned in `sdk.rs` and installed into a cache shared by every
+//! data directory by `install.rs`.
+
+mod install;
+mod interpreters;
+mod sdk;
+
+pub use install::Missing;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -97,6 +105,13 @@ impl Runtimes {
             host_dirs,
             runtime_dir: dir,
         })
+    }
+
+    /// Installs the SDKs the host's interpreters need into `runtimes_dir` (`lambent runtimes
+    /// install`); returns what could not be installed.
+    pub fn install(runtimes_dir: &Path) -> Vec<Missing> {
+        let interpreters = interpreters::discover(&interpreters::Host::current(), None);
+        install::ensure(&sdk::SdkCache::new(runtimes_dir), &interpreters)
     }
 
     /// Host directories an environment's view must show at their own paths.
