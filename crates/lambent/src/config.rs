@@ -14,13 +14,15 @@ pub struct RawConfig {
     pub examples: bool,
     /// `weighted`, `aws` or `off`.
     pub cpu_limits: String,
-    /// Stems kept ready per runtime family.
+    /// Stems kept ready per interpreter that functions use (and for `provided`).
     pub stems: usize,
     /// The wait before an asynchronous event's second attempt (`60s`, `500ms`...).
     pub async_retry_delay: String,
     /// Billing granularity: `1ms` (AWS today) or `100ms` (the book's model).
     pub billing_granularity: String,
     pub pricing: Pricing,
+    /// `--runtimes-dir` (or `LAMBENT_RUNTIMES_DIR`), if given.
+    pub runtimes_dir: Option<PathBuf>,
 }
 
 /// The price sheet usage is costed with. Defaults: AWS's x86 list price and monthly free tier.
@@ -58,7 +60,7 @@ pub struct Config {
     pub examples: bool,
     /// How CPU is shared between environments.
     pub cpu_limits: lambent_sandbox::CpuPolicy,
-    /// Environments started ahead of their function, per runtime family (`--stems`).
+    /// Environments started ahead of their function, per interpreter in use (`--stems`).
     pub stems: usize,
     /// The wait before an asynchronous event's second attempt; the third waits twice as
     /// long (AWS: one minute and two).
@@ -66,6 +68,8 @@ pub struct Config {
     /// Billed durations are rounded up to this many milliseconds.
     pub billing_granularity_ms: u64,
     pub pricing: Pricing,
+    /// Absolute directory of the SDK cache every data directory shares.
+    pub runtimes_dir: PathBuf,
 }
 
 /// The SDK cache's directory: the one given, else `$XDG_CACHE_HOME/lambent`, else
@@ -149,6 +153,7 @@ impl RawConfig {
                 .map_err(|e| anyhow::anyhow!("--async-retry-delay: {e}"))?,
             billing_granularity_ms: billing_granularity_ms(&self.billing_granularity)?,
             pricing: self.pricing,
+            runtimes_dir: runtimes_dir(self.runtimes_dir)?,
         })
     }
 }

@@ -38,7 +38,14 @@ pub async fn run(
     let keyring = auth::KeyRing::new(&root);
     let logs = logs::LogStore::open(&config.data_dir.join("logs")).context("opening logs")?;
     let _retention = logs.spawn_retention_sweeper();
-    let runtimes = runtimes::Runtimes::prepare(&config.data_dir).context("preparing runtimes")?;
+    // Finding interpreters and, on a first start, installing the SDKs runs processes.
+    let runtimes = {
+        let (data_dir, runtimes_dir) = (config.data_dir.clone(), config.runtimes_dir.clone());
+        tokio::task::spawn_blocking(move || runtimes::Runtimes::prepare(&data_dir, &runtimes_dir))
+            .await
+            .context("preparing runtimes")?
+            .context("preparing runtimes")?
+    };
     tracing::info!(runtimes = %runtimes.describe(), "runtimes");
     let telemetry = telemetry::Telemetry::open(&config.data_dir, config.pricing)
         .context("opening the usage store")?;

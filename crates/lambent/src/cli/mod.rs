@@ -59,8 +59,19 @@ pub enum Command {
     /// The AWS SDKs functions import: `install` puts them in the runtimes directory.
     #[command(subcommand)]
     Runtimes(runtimes::RuntimesCommand),
-    /// Print the isolation and limits this host lets lambent enforce.
-    Doctor,
+    /// Print the isolation and limits this host lets lambent enforce, and what serves each
+    /// runtime.
+    Doctor(RuntimesDirArgs),
+}
+
+/// Where the SDK cache is.
+#[derive(Debug, Args, Clone)]
+pub struct RuntimesDirArgs {
+    /// Where the AWS SDKs that functions import (boto3, the AWS SDK for JavaScript v3) are
+    /// installed, shared by every data directory (default: $XDG_CACHE_HOME/lambent, else
+    /// ~/.cache/lambent).
+    #[arg(long, env = "LAMBENT_RUNTIMES_DIR")]
+    pub runtimes_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -87,8 +98,9 @@ pub struct UpArgs {
     /// machine), `aws` hard quotas (1,769 MB = one vCPU), or `off`.
     #[arg(long, default_value = "weighted")]
     pub cpu_limits: String,
-    /// Environments kept started ahead of their function, per runtime family (Python,
-    /// Node, `provided`): a cold start takes one instead of building a sandbox. 0: none.
+    /// Environments kept started ahead of their function, per interpreter that functions
+    /// use (and for `provided`): a cold start takes one instead of building a sandbox.
+    /// 0: none.
     #[arg(long, default_value_t = 1)]
     pub stems: usize,
     /// The wait before an asynchronous event's second attempt; the third waits twice as
@@ -111,16 +123,8 @@ pub struct UpArgs {
     /// GB-seconds free each calendar month.
     #[arg(long, default_value_t = 400_000.0)]
     pub free_gb_seconds: f64,
-}
-
-/// Where the SDK cache is.
-#[derive(Debug, Args, Clone)]
-pub struct RuntimesDirArgs {
-    /// Where the AWS SDKs that functions import (boto3, the AWS SDK for JavaScript v3) are
-    /// installed, shared by every data directory (default: $XDG_CACHE_HOME/lambent, else
-    /// ~/.cache/lambent).
-    #[arg(long, env = "LAMBENT_RUNTIMES_DIR")]
-    pub runtimes_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub runtimes: RuntimesDirArgs,
 }
 
 /// How a client command reaches the server.
@@ -150,8 +154,11 @@ pub async fn main(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Usage(args) => usage::run(args).await,
         Command::Bench(args) => bench::run(args).await,
         Command::Runtimes(cmd) => runtimes::run(cmd).await,
-        Command::Doctor => {
+        Command::Doctor(args) => {
             print!("{}", crate::scheduler::isolation_report("lambent-doctor"));
+            let dir = crate::config::runtimes_dir(args.runtimes_dir)?;
+            let report = tokio::task::spawn_blocking(move || runtimes::report(&dir)).await?;
+            print!("{report}");
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -182,6 +189,7 @@ async fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
             free_requests: args.free_requests,
             free_gb_seconds: args.free_gb_seconds,
         },
+        runtimes_dir: args.runtimes.runtimes_dir,
     }
     .validate()?;
     let listener = tokio::net::TcpListener::bind(&args.listen).await?;

@@ -1,5 +1,5 @@
-//! The interpreters this host has: for each `python3.X` and `nodejsNN.x` runtime an
-//! interpreter of that version, when there is one.
+//! The interpreters this host has, found once at start: for each `python3.X` and `nodejsNN.x`
+//! runtime an interpreter of that version when there is one, else the nearest one.
 //!
 //! Each candidate is asked once, in one process call, who it really is (`sys.executable`,
 //! `process.execPath`): a pyenv shim answers with the interpreter it dispatches to, so that
@@ -87,6 +87,60 @@ impl Interpreter {
             _ => self.version.minor,
         }
     }
+
+    /// "Python 3.13.0 (/root/.pyenv/versions/3.13.0/bin/python3.13)".
+    pub fn describe(&self) -> String {
+        format!(
+            "{} {} ({})",
+            language(self.family),
+            self.version,
+            self.exe.display()
+        )
+    }
+}
+
+/// "Python" or "Node.js".
+pub fn language(family: Family) -> &'static str {
+    match family {
+        Family::Python => "Python",
+        Family::Node => "Node.js",
+        Family::Provided => "provided",
+    }
+}
+
+/// The family and line a managed runtime asks for: `python3.12` is (Python, 12),
+/// `nodejs20.x` is (Node, 20).
+pub fn wanted(runtime: &str) -> Option<(Family, u32)> {
+    if let Some(minor) = runtime.strip_prefix("python3.") {
+        return minor.parse().ok().map(|m| (Family::Python, m));
+    }
+    let major = runtime.strip_prefix("nodejs")?.strip_suffix(".x")?;
+    major.parse().ok().map(|m| (Family::Node, m))
+}
+
+/// Which of `interpreters` serves `runtime`, and whether it is of the version asked for:
+/// one of that version (the first, in order of preference), else the nearest version, the
+/// newer of two equally near.
+pub fn serving(interpreters: &[Interpreter], runtime: &str) -> Option<(usize, bool)> {
+    let (family, want) = wanted(runtime)?;
+    let mut best: Option<(usize, u32)> = None;
+    for (i, interp) in interpreters.iter().enumerate() {
+        if interp.family != family {
+            continue;
+        }
+        let line = interp.line();
+        let better = match best {
+            None => true,
+            Some((b, _)) => {
+                let (d, bd) = (line.abs_diff(want), interpreters[b].line().abs_diff(want));
+                d < bd || (d == bd && line > interpreters[b].line())
+            }
+        };
+        if better {
+            best = Some((i, line));
+        }
+    }
+    best.map(|(i, line)| (i, line == want))
 }
 
 /// Where lambent looks: the environment it was started with.
@@ -350,6 +404,48 @@ fn outside_system_dirs(mut dirs: Vec<PathBuf>) -> Vec<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn interp(family: Family, major: u32, minor: u32) -> Interpreter {
+        Interpreter {
+            family,
+            exe: format!("/x/{major}.{minor}").into(),
+            version: Version {
+                major,
+                minor,
+                patch: 0,
+            },
+            cache_tag: None,
+            prefixes: vec![],
+        }
+    }
+
+    #[test]
+    fn runtimes_name_their_version() {
+        assert_eq!(wanted("python3.12"), Some((Family::Python, 12)));
+        assert_eq!(wanted("python3.9"), Some((Family::Python, 9)));
+        assert_eq!(wanted("nodejs20.x"), Some((Family::Node, 20)));
+        assert_eq!(wanted("provided.al2023"), None);
+        assert_eq!(wanted("nodejs20"), None);
+    }
+
+    #[test]
+    fn the_exact_version_serves_else_the_nearest_newer_on_a_tie() {
+        let all = vec![
+            interp(Family::Python, 3, 11),
+            interp(Family::Python, 3, 13),
+            interp(Family::Python, 3, 11),
+            interp(Family::Node, 20, 1),
+        ];
+        assert_eq!(serving(&all, "python3.11"), Some((0, true)));
+        assert_eq!(serving(&all, "python3.13"), Some((1, true)));
+        assert_eq!(serving(&all, "python3.14"), Some((1, false)));
+        assert_eq!(serving(&all, "python3.12"), Some((1, false)));
+        assert_eq!(serving(&all, "python3.9"), Some((0, false)));
+        assert_eq!(serving(&all, "nodejs18.x"), Some((3, false)));
+        assert_eq!(serving(&all, "nodejs20.x"), Some((3, true)));
+        assert_eq!(serving(&all[..3], "nodejs20.x"), None);
+        assert_eq!(serving(&all, "provided"), None);
+    }
 
     #[test]
     fn versioned_installations_are_listed_newest_first() {

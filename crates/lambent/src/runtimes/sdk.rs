@@ -179,6 +179,18 @@ impl SdkCache {
     pub fn compiled_marker(tree: &Path, cache_tag: &str) -> PathBuf {
         tree.join(format!(".lambent-compiled-{cache_tag}"))
     }
+
+    /// The installed Python tree for Python 3.`minor`, if it is installed.
+    pub fn installed_python(&self, minor: u32) -> Option<PathBuf> {
+        let tree = self.python_tree(python_sdk_for(minor)?);
+        tree.join("boto3").is_dir().then_some(tree)
+    }
+
+    /// The installed Node.js `node_modules`, if it is installed.
+    pub fn installed_node(&self) -> Option<PathBuf> {
+        let modules = self.node_modules();
+        modules.join("@aws-sdk").is_dir().then_some(modules)
+    }
 }
 
 #[cfg(test)]
