@@ -1,11 +1,12 @@
 """Thumbnails: for each PNG uploaded under ``uploads/``, write a copy at most 128 pixels on
 its longer side under ``thumbnails/`` of the same bucket.
 
-The book does this with Pillow. lambent runs Python functions on the host's python3, which
-on a fresh machine has no Pillow, so this version reads and writes PNG with the standard
-library alone: zlib for the image data, struct for the chunks. It reads 8-bit,
-non-interlaced PNGs (gray, gray with alpha, RGB, RGBA, and palette, which becomes RGB or
-RGBA); anything else is logged and skipped, so a bad upload is not retried forever.
+The book does this with Pillow. lambent runs Python functions on the host's interpreters,
+which on a fresh machine have no Pillow, so this version reads and writes PNG with the
+standard library alone: zlib for the image data, struct for the chunks (boto3 comes with the
+runtime, as on AWS: lambent's SDK cache). It reads 8-bit, non-interlaced PNGs (gray, gray
+with alpha, RGB, RGBA, and palette, which becomes RGB or RGBA); anything else is logged and
+skipped, so a bad upload is not retried forever.
 
 The bucket's notification rule subscribes it to keys under ``uploads/`` only, and it writes
 under ``thumbnails/``, so its own writes never invoke it again.

@@ -351,7 +351,7 @@ def handler(event, context):
 
 
 def test_function_writes_with_its_own_credentials(server, s3, bucket, function, lam):
-    # The tests' python3 (the venv's, first on PATH) has boto3, as AWS's runtime does.
+    # boto3 comes from the runtime's SDK (lambent's cache), as on AWS.
     name = function({"app.py": FUNCTION}, Timeout=30)
     _, body = invoke(lam, name, {"bucket": bucket})
     assert body == {"ok": True}

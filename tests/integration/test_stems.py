@@ -1,8 +1,10 @@
 """Stems: environments started before their function is known, taken by cold starts.
 
-Each test starts its own server with one stem per runtime family, waits for the stem's
-process (an unprivileged user of its own), and checks that the function that takes it runs
-as that user with exactly its own environment, code, limits and nothing of the host.
+Each test starts its own server with one stem per interpreter that its functions use (and
+one for `provided`), creates a function (which starts its interpreter's stems), waits for
+the stem's process (an unprivileged user of its own), and checks that the function that
+takes it runs as that user with exactly its own environment, code, limits and nothing of
+the host.
 """
 
 import json
@@ -13,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from conftest import ROLE, invoke, log_tail, make_zip, unique
+from conftest import LAMBENT, ROLE, invoke, log_tail, make_zip, unique
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="stems need root (namespaces)")
 
@@ -37,15 +39,25 @@ def stem_uids(server, marker):
     return uids
 
 
-def stems_ready(server):
-    """`lambent_stems_ready` per runtime family, from `/_lambent/metrics`."""
+def stems_by_version(server):
+    """`lambent_stems_ready` per (runtime family, interpreter version), from
+    `/_lambent/metrics` (the version is empty for `provided`)."""
     with urllib.request.urlopen(server.endpoint + "/_lambent/metrics", timeout=10) as r:
         text = r.read().decode()
     ready = {}
     for line in text.splitlines():
         if line.startswith("lambent_stems_ready{"):
             family = line.split('runtime="', 1)[1].split('"', 1)[0]
-            ready[family] = int(float(line.rsplit(" ", 1)[1]))
+            version = line.split('version="', 1)[1].split('"', 1)[0] if 'version="' in line else ""
+            ready[(family, version)] = int(float(line.rsplit(" ", 1)[1]))
+    return ready
+
+
+def stems_ready(server):
+    """`lambent_stems_ready` per runtime family (all its interpreters together)."""
+    ready = {}
+    for (family, _), n in stems_by_version(server).items():
+        ready[family] = ready.get(family, 0) + n
     return ready
 
 
@@ -84,13 +96,14 @@ def handler(event, context):
 def test_a_python_cold_start_takes_the_stem_and_becomes_the_function(fresh_server):
     s = fresh_server("--stems", "1")
     lam = s.client("lambda")
-    stems = wait_for_stem(s, "/var/runtime/bootstrap.py")
     name = unique("stem-py")
     lam.create_function(
         FunctionName=name, Runtime="python3.12", Handler="app.handler", Role=ROLE,
         Code={"ZipFile": make_zip({"app.py": PROBE})}, EphemeralStorage={"Size": 1024},
         Environment={"Variables": {"GREETING": "hello"}},
     )
+    # Creating the function started a stem of its interpreter.
+    stems = wait_for_stem(s, "/var/runtime/bootstrap.py")
     resp, out = invoke(lam, name, {}, LogType="Tail")
     assert out["uid"] in stems, "the cold start did not take the waiting stem"
     assert "Init Duration" in log_tail(resp)
@@ -115,13 +128,13 @@ def test_a_python_cold_start_takes_the_stem_and_becomes_the_function(fresh_serve
 def test_a_stem_started_function_gets_its_memory_cap(fresh_server):
     s = fresh_server("--stems", "1")
     lam = s.client("lambda")
-    stems = wait_for_stem(s, "/var/runtime/bootstrap.py")
     name = unique("stem-oom")
     code = "import os\ndef handler(e, c):\n    if e.get('eat'):\n        b = bytearray(400 * 1024 * 1024)\n        b[::4096] = b'x' * len(b[::4096])\n    return os.getuid()\n"
     lam.create_function(
         FunctionName=name, Runtime="python3.12", Handler="app.handler", Role=ROLE,
         MemorySize=128, Code={"ZipFile": make_zip({"app.py": code})},
     )
+    stems = wait_for_stem(s, "/var/runtime/bootstrap.py")
     _, uid = invoke(lam, name, {})
     assert uid in stems
     resp, out = invoke(lam, name, {"eat": True})
@@ -134,13 +147,13 @@ def test_interpreter_variables_start_the_slow_way_and_take_effect(fresh_server):
     honour it, so such a function starts its own interpreter."""
     s = fresh_server("--stems", "1")
     lam = s.client("lambda")
-    stems = wait_for_stem(s, "/var/runtime/bootstrap.py")
     name = unique("stem-pythonpath")
     lam.create_function(
         FunctionName=name, Runtime="python3.12", Handler="app.handler", Role=ROLE,
         Code={"ZipFile": make_zip({"app.py": PROBE})},
         Environment={"Variables": {"PYTHONPATH": "/var/task/vendor"}},
     )
+    stems = wait_for_stem(s, "/var/runtime/bootstrap.py")
     _, out = invoke(lam, name, {})
     assert out["uid"] not in stems
     assert out["env"]["PYTHONPATH"] == "/var/task/vendor"
@@ -151,7 +164,6 @@ def test_interpreter_variables_start_the_slow_way_and_take_effect(fresh_server):
 def test_node_and_provided_cold_starts_take_their_stems(fresh_server):
     s = fresh_server("--stems", "1")
     lam = s.client("lambda")
-    node_stems = wait_for_stem(s, "/var/runtime/bootstrap.js")
     node = unique("stem-node")
     lam.create_function(
         FunctionName=node, Runtime="nodejs20.x", Handler="index.handler", Role=ROLE,
@@ -161,6 +173,7 @@ def test_node_and_provided_cold_starts_take_their_stems(fresh_server):
         )})},
         Environment={"Variables": {"GREETING": "hi"}},
     )
+    node_stems = wait_for_stem(s, "/var/runtime/bootstrap.js")
     _, out = invoke(lam, node, {})
     assert out == {"uid": out["uid"], "cwd": "/var/task", "greeting": "hi", "stem": None}
     assert out["uid"] in node_stems
@@ -188,3 +201,48 @@ done
     _, out = invoke(lam, provided, {})
     assert out == {"uid": out["uid"], "cwd": "/var/task", "greeting": "bonjour"}
     assert out["uid"] in provided_stems
+
+
+VERSION = "import os, sys\ndef handler(e, c):\n    return {'uid': os.getuid(), 'version': list(sys.version_info[:2])}\n"
+
+
+def served_exactly(runtime):
+    """Whether `lambent doctor` says this host has the runtime's own version."""
+    out = subprocess.run([LAMBENT, "doctor"], capture_output=True, text=True, timeout=120).stdout
+    return any(line.strip().startswith(f"{runtime} → ") and line.rstrip().endswith(", exact")
+               for line in out.splitlines())
+
+
+def test_stems_are_per_interpreter_and_only_for_the_ones_functions_use(fresh_server):
+    for runtime in ("python3.11", "python3.12"):
+        if not served_exactly(runtime):
+            pytest.skip(f"this host has no interpreter of {runtime}'s own version")
+    s = fresh_server("--stems", "1")
+    lam = s.client("lambda")
+    time.sleep(1)
+    # No function yet: no interpreter's stems are kept (the host has several).
+    assert [k for k in stems_by_version(s) if k[0] != "provided"] == [], stems_by_version(s)
+    names = {}
+    for minor in (11, 12):
+        names[minor] = unique(f"stem-py3{minor}")
+        lam.create_function(
+            FunctionName=names[minor], Runtime=f"python3.{minor}", Handler="app.handler",
+            Role=ROLE, Code={"ZipFile": make_zip({"app.py": VERSION})},
+        )
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        ready = stems_by_version(s)
+        versions = sorted(v.rsplit(".", 1)[0] for (family, v), n in ready.items()
+                          if family == "python" and n > 0)
+        if versions == ["3.11", "3.12"]:
+            break
+        time.sleep(0.1)
+    # One stem for each interpreter in use, none for the host's other Pythons.
+    assert versions == ["3.11", "3.12"], ready
+    stems = stem_uids(s, "/var/runtime/bootstrap.py")
+    assert len(stems) == 2, stems
+    for minor in (11, 12):
+        _, out = invoke(lam, names[minor], {})
+        # Each took the stem of its own interpreter: a 3.12 stem cannot serve python3.11.
+        assert out["version"] == [3, minor], out
+        assert out["uid"] in stems, (out, stems)

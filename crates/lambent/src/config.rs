@@ -2,6 +2,7 @@
 //! the validated form the rest of the program uses. The data directory is not configuration
 //! but a resource one server holds at a time: see [`crate::data_dir`].
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// What the user wrote on `lambent up`.
@@ -13,13 +14,15 @@ pub struct RawConfig {
     pub examples: bool,
     /// `weighted`, `aws` or `off`.
     pub cpu_limits: String,
-    /// Stems kept ready per runtime family.
+    /// Stems kept ready per interpreter that functions use (and for `provided`).
     pub stems: usize,
     /// The wait before an asynchronous event's second attempt (`60s`, `500ms`...).
     pub async_retry_delay: String,
     /// Billing granularity: `1ms` (AWS today) or `100ms` (the book's model).
     pub billing_granularity: String,
     pub pricing: Pricing,
+    /// `--runtimes-dir` (or `LAMBENT_RUNTIMES_DIR`), if given.
+    pub runtimes_dir: Option<PathBuf>,
 }
 
 /// The price sheet usage is costed with. Defaults: AWS's x86 list price and monthly free tier.
@@ -55,7 +58,7 @@ pub struct Config {
     pub examples: bool,
     /// How CPU is shared between environments.
     pub cpu_limits: lambent_sandbox::CpuPolicy,
-    /// Environments started ahead of their function, per runtime family (`--stems`).
+    /// Environments started ahead of their function, per interpreter in use (`--stems`).
     pub stems: usize,
     /// The wait before an asynchronous event's second attempt; the third waits twice as
     /// long (AWS: one minute and two).
@@ -65,6 +68,33 @@ pub struct Config {
     pub pricing: Pricing,
     /// Connections the edge holds, in total and per client address (no flag: the defaults).
     pub connections: crate::edge::ConnectionLimits,
+    /// Absolute directory of the SDK cache every data directory shares.
+    pub runtimes_dir: PathBuf,
+}
+
+/// The SDK cache's directory: the one given, else `$XDG_CACHE_HOME/lambent`, else
+/// `~/.cache/lambent`, made absolute (it is shared by processes started elsewhere).
+pub fn runtimes_dir(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    let var = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    let dir = match given {
+        Some(d) => d,
+        None => match (var("XDG_CACHE_HOME"), var("HOME")) {
+            (Some(cache), _) => cache.join("lambent"),
+            (None, Some(home)) => home.join(".cache").join("lambent"),
+            (None, None) => {
+                anyhow::bail!("--runtimes-dir is needed: neither XDG_CACHE_HOME nor HOME is set")
+            }
+        },
+    };
+    anyhow::ensure!(
+        !dir.as_os_str().is_empty(),
+        "--runtimes-dir must not be empty"
+    );
+    Ok(std::path::absolute(&dir)?)
 }
 
 /// AWS keeps this many concurrent executions for functions without reserved concurrency.
@@ -121,6 +151,7 @@ impl RawConfig {
             billing_granularity_ms: billing_granularity_ms(&self.billing_granularity)?,
             pricing: self.pricing,
             connections: crate::edge::ConnectionLimits::default(),
+            runtimes_dir: runtimes_dir(self.runtimes_dir)?,
         })
     }
 }

@@ -50,7 +50,14 @@ pub async fn run(
     let keyring = auth::KeyRing::new(&root);
     let logs = logs::LogStore::open(&data.join("logs")).context("opening logs")?;
     let _retention = logs.spawn_retention_sweeper();
-    let runtimes = runtimes::Runtimes::prepare(data).context("preparing runtimes")?;
+    // Finding interpreters and, on a first start, installing the SDKs runs processes.
+    let runtimes = {
+        let (data, runtimes_dir) = (data.to_path_buf(), config.runtimes_dir.clone());
+        tokio::task::spawn_blocking(move || runtimes::Runtimes::prepare(&data, &runtimes_dir))
+            .await
+            .context("preparing runtimes")?
+            .context("preparing runtimes")?
+    };
     tracing::info!(runtimes = %runtimes.describe(), "runtimes");
     let telemetry =
         telemetry::Telemetry::open(data, config.pricing).context("opening the usage store")?;

@@ -85,8 +85,8 @@ pub struct Telemetry {
 /// What the scheduler and the queue know at the moment of a scrape.
 pub struct Gauges {
     pub concurrent: Vec<(String, u32)>,
-    /// Stems waiting, per runtime family.
-    pub stems: Vec<(&'static str, usize)>,
+    /// Stems waiting: runtime family, interpreter version (empty for `provided`), count.
+    pub stems: Vec<(&'static str, String, usize)>,
     pub queue_depth: u64,
     pub oldest_event_age: Option<Duration>,
     pub metric_filters: Vec<FilterValue>,
@@ -329,9 +329,17 @@ impl Telemetry {
                 label(f)
             );
         }
-        let _ = writeln!(out, "# HELP lambent_stems_ready Environments started ahead and waiting for a function, by runtime family.\n# TYPE lambent_stems_ready gauge");
-        for (family, n) in &gauges.stems {
-            let _ = writeln!(out, "lambent_stems_ready{{runtime=\"{family}\"}} {n}");
+        let _ = writeln!(out, "# HELP lambent_stems_ready Environments started ahead and waiting for a function, by runtime family and interpreter version.\n# TYPE lambent_stems_ready gauge");
+        for (family, version, n) in &gauges.stems {
+            if version.is_empty() {
+                let _ = writeln!(out, "lambent_stems_ready{{runtime=\"{family}\"}} {n}");
+            } else {
+                let _ = writeln!(
+                    out,
+                    "lambent_stems_ready{{runtime=\"{family}\",version=\"{}\"}} {n}",
+                    label(version)
+                );
+            }
         }
         let _ = writeln!(out, "# HELP lambent_async_queue_depth Asynchronous events accepted and not yet delivered.\n# TYPE lambent_async_queue_depth gauge\nlambent_async_queue_depth {}", gauges.queue_depth);
         let _ = writeln!(

@@ -8,6 +8,7 @@ mod events;
 mod function;
 mod invoke;
 mod logs;
+mod runtimes;
 mod table;
 mod up;
 mod usage;
@@ -54,8 +55,22 @@ pub enum Command {
     /// Measure invocations, asynchronous delivery, memory and the S3 API against the
     /// machine's loopback floor.
     Bench(bench::BenchArgs),
-    /// Print the isolation and limits this host lets lambent enforce.
-    Doctor,
+    /// The AWS SDKs functions import: `install` puts them in the runtimes directory.
+    #[command(subcommand)]
+    Runtimes(runtimes::RuntimesCommand),
+    /// Print the isolation and limits this host lets lambent enforce, and what serves each
+    /// runtime.
+    Doctor(RuntimesDirArgs),
+}
+
+/// Where the SDK cache is.
+#[derive(Debug, Args, Clone)]
+pub struct RuntimesDirArgs {
+    /// Where the AWS SDKs that functions import (boto3, the AWS SDK for JavaScript v3) are
+    /// installed, shared by every data directory (default: $XDG_CACHE_HOME/lambent, else
+    /// ~/.cache/lambent).
+    #[arg(long, env = "LAMBENT_RUNTIMES_DIR")]
+    pub runtimes_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -82,8 +97,9 @@ pub struct UpArgs {
     /// machine), `aws` hard quotas (1,769 MB = one vCPU), or `off`.
     #[arg(long, default_value = "weighted")]
     pub cpu_limits: String,
-    /// Environments kept started ahead of their function, per runtime family (Python,
-    /// Node, `provided`): a cold start takes one instead of building a sandbox. 0: none.
+    /// Environments kept started ahead of their function, per interpreter that functions
+    /// use (and for `provided`): a cold start takes one instead of building a sandbox.
+    /// 0: none.
     #[arg(long, default_value_t = 1)]
     pub stems: usize,
     /// The wait before an asynchronous event's second attempt; the third waits twice as
@@ -106,6 +122,8 @@ pub struct UpArgs {
     /// GB-seconds free each calendar month.
     #[arg(long, default_value_t = 400_000.0)]
     pub free_gb_seconds: f64,
+    #[command(flatten)]
+    pub runtimes: RuntimesDirArgs,
 }
 
 /// How a client command reaches the server.
@@ -134,8 +152,12 @@ pub async fn main(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Events(cmd) => events::run(cmd).await,
         Command::Usage(args) => usage::run(args).await,
         Command::Bench(args) => bench::run(args).await,
-        Command::Doctor => {
+        Command::Runtimes(cmd) => runtimes::run(cmd).await,
+        Command::Doctor(args) => {
             print!("{}", crate::scheduler::isolation_report("lambent-doctor"));
+            let dir = crate::config::runtimes_dir(args.runtimes_dir)?;
+            let report = tokio::task::spawn_blocking(move || runtimes::report(&dir)).await?;
+            print!("{report}");
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -38,6 +38,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<ExitCode> {
             free_requests: args.free_requests,
             free_gb_seconds: args.free_gb_seconds,
         },
+        runtimes_dir: args.runtimes.runtimes_dir,
     }
     .validate()?;
     // The lock comes before the port and every file: a second `lambent up` on a directory

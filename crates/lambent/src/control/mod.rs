@@ -61,6 +61,11 @@ impl Control {
         let mut functions = BTreeMap::new();
         for record in store.functions()? {
             scheduler.set_reserved(&record.latest.function_name, record.reserved_concurrency);
+            // Stems of the interpreters these functions run on, as if just created.
+            scheduler.expect(&record.latest.runtime);
+            for version in record.versions.values() {
+                scheduler.expect(&version.runtime);
+            }
             functions.insert(record.latest.function_name.clone(), Arc::new(record));
         }
         let control = Control {
@@ -146,6 +151,8 @@ impl Control {
             .store
             .put_function(&record)
             .map_err(|e| LambdaError::Service(format!("storing the function failed: {e}")))?;
+        // A new function, or a new runtime, starts stems of its interpreter.
+        self.inner.scheduler.expect(&record.latest.runtime);
         let mut functions = self
             .inner
             .functions

@@ -99,10 +99,12 @@ impl Capture {
     }
 }
 
-/// Starts the capture task for one environment.
+/// Starts the capture task for one environment. `first_line`, a line of lambent's about the
+/// environment, is the stream's first event, before anything the runtime writes.
 pub fn spawn_capture(
     output: pipe::Receiver,
     open: impl FnOnce() -> std::io::Result<StreamWriter> + Send + 'static,
+    first_line: Option<String>,
     mut commands: mpsc::Receiver<LogCommand>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -121,6 +123,9 @@ pub fn spawn_capture(
             tail: Vec::new(),
             collecting: false,
         };
+        if let Some(line) = first_line {
+            cap.event(line.as_bytes());
+        }
         let mut buf = vec![0u8; 64 * 1024];
         let mut open = true;
         // The same pipe, read directly: at END, `try_read` would answer "would block" from

@@ -2,14 +2,55 @@
 //! (embedded in the binary, written to the data directory at start-up), and `provided*`
 //! through the archive's own executable `bootstrap`.
 //!
-//! Interpreters are resolved once, to their real paths, so that no shell shim (pyenv and
-//! friends) sits on the cold-start path.
+//! Each `python3.X` and `nodejsNN.x` runtime runs on an interpreter of its own version when
+//! the host has one, else on the nearest one (and the environment's log says so); the
+//! interpreters are found once, at start, and resolved to their real paths, so that no shell
+//! shim (pyenv and friends) sits on the cold-start path (`interpreters.rs`). The AWS SDKs
+//! AWS's runtimes include (boto3, the AWS SDK for JavaScript v3) come from a cache shared by
+//! every data directory (`sdk.rs`), installed on first start (`install.rs`).
 
+mod install;
+mod interpreters;
+mod sdk;
+
+pub use install::Missing;
+pub use interpreters::Interpreter;
+pub use sdk::SdkCache;
+
+use lambent_sandbox::Bind;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 const PYTHON_BOOTSTRAP: &str = include_str!("python/bootstrap.py");
 const NODE_BOOTSTRAP: &str = include_str!("node/bootstrap.js");
+
+/// Where a view shows the Python SDK's tree. The bootstrap puts it on `sys.path` after the
+/// function's code, its layers and the standard library, before the interpreter's own
+/// site-packages.
+pub const PYTHON_SDK_DIR: &str = "/var/lang/lib/sdk/python";
+/// Where a view shows the Node.js SDK, as on AWS (`NODE_PATH` names it).
+pub const NODE_MODULES_DIR: &str = "/var/runtime/node_modules";
+/// The same SDK again for ES modules, which ignore `NODE_PATH` but look in the
+/// `node_modules` of every parent directory of the importing file: `/var/task/node_modules`
+/// (the function's own) first, then this one.
+pub const ESM_NODE_MODULES_DIR: &str = "/var/node_modules";
+
+/// Every runtime lambent serves, as AWS names them.
+pub const SUPPORTED: &[&str] = &[
+    "python3.9",
+    "python3.10",
+    "python3.11",
+    "python3.12",
+    "python3.13",
+    "python3.14",
+    "nodejs18.x",
+    "nodejs20.x",
+    "nodejs22.x",
+    "nodejs24.x",
+    "provided",
+    "provided.al2",
+    "provided.al2023",
+];
 
 /// How a runtime family starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -33,16 +74,18 @@ impl Family {
     }
 }
 
-/// The resolved interpreters and the written bootstraps.
+/// One of the host's interpreters, by its place in [`Runtimes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct InterpreterId(usize);
+
+/// The interpreters, their SDKs and the written bootstraps.
 #[derive(Debug, Clone)]
 pub struct Runtimes {
-    python: Option<PathBuf>,
-    /// Whether that `python3` can import boto3.
-    python_boto3: bool,
-    node: Option<PathBuf>,
-    /// Directories the interpreters need that an environment's view must show at the same
-    /// path (an interpreter's prefix outside the system directories, a virtualenv).
-    host_dirs: Vec<PathBuf>,
+    interpreters: Vec<Interpreter>,
+    /// Per interpreter (same index): the Python SDK tree it imports, when installed.
+    python_sdk: Vec<Option<PathBuf>>,
+    node_modules: Option<PathBuf>,
+    cache: SdkCache,
     runtime_dir: PathBuf,
 }
 
@@ -52,6 +95,19 @@ pub struct Runtimes {
 pub struct Layout {
     pub task_root: PathBuf,
     pub runtime_dir: PathBuf,
+    /// Inside a view: the SDKs are at the fixed paths above, not the cache's.
+    pub viewed: bool,
+}
+
+/// How to start one runtime.
+#[derive(Debug, Clone)]
+pub struct Launch {
+    pub program: PathBuf,
+    pub args: Vec<OsString>,
+    /// The interpreter it runs on (`None` for `provided*`).
+    pub interpreter: Option<InterpreterId>,
+    /// `NODE_PATH`, which Node.js reads once, at start.
+    pub node_path: Option<String>,
 }
 
 /// Why an environment cannot be started: AWS's error type and message.
@@ -62,46 +118,84 @@ pub struct LaunchError {
 }
 
 impl Runtimes {
-    /// Finds the interpreters and writes the bootstraps under `<data-dir>/runtime/`.
-    pub fn prepare(data_dir: &Path) -> std::io::Result<Runtimes> {
+    /// Writes the bootstraps under `<data-dir>/runtime/`, finds the interpreters, and
+    /// installs the SDKs they need into `runtimes_dir` unless they are there already. An SDK
+    /// that cannot be installed is reported, not fatal.
+    pub fn prepare(data_dir: &Path, runtimes_dir: &Path) -> std::io::Result<Runtimes> {
         let dir = data_dir.join("runtime");
         std::fs::create_dir_all(&dir)?;
         write_if_changed(&dir.join("bootstrap.py"), PYTHON_BOOTSTRAP)?;
         write_if_changed(&dir.join("bootstrap.js"), NODE_BOOTSTRAP)?;
-        let python = resolve_python();
-        let node = find_on_path("node").and_then(|p| std::fs::canonicalize(p).ok());
-        let mut host_dirs: Vec<PathBuf> = Vec::new();
-        if let Some(found) = &python {
-            host_dirs.extend(found.prefixes.iter().cloned());
+        // The mount point of the Node.js SDK inside `/var/runtime`, which is read-only.
+        std::fs::create_dir_all(dir.join("node_modules"))?;
+        let interpreters = interpreters::discover(
+            &interpreters::Host::current(),
+            Some(&dir.join("bootstrap.py")),
+        );
+        let cache = SdkCache::new(runtimes_dir);
+        let missing = install::ensure(&cache, &interpreters);
+        for m in &missing {
+            tracing::warn!("{m}");
         }
-        if let Some(node) = &node {
-            // <prefix>/bin/node
-            host_dirs.extend(node.parent().and_then(Path::parent).map(Path::to_path_buf));
-        }
-        if let Some(found) = &python {
-            precompile(&found.exe, &dir.join("bootstrap.py"));
-            if !found.boto3 {
+        let runtimes = Runtimes::with(interpreters, cache, dir);
+        runtimes.link_esm_modules(data_dir);
+        for family in [Family::Python, Family::Node] {
+            if !runtimes.interpreters.iter().any(|i| i.family == family) {
                 tracing::warn!(
-                    python = %found.exe.display(),
-                    "python3 cannot import boto3: Python functions that use the AWS SDK will fail (AWS's Python runtime includes it; pip install boto3)"
+                    "no {} interpreter on this host: its runtimes cannot run",
+                    interpreters::language(family)
                 );
             }
         }
-        host_dirs.retain(|d| !in_system_dirs(d));
-        host_dirs.sort();
-        host_dirs.dedup();
-        Ok(Runtimes {
-            python_boto3: python.as_ref().is_some_and(|f| f.boto3),
-            python: python.map(|f| f.exe),
-            node,
-            host_dirs,
-            runtime_dir: dir,
-        })
+        Ok(runtimes)
     }
 
-    /// Host directories an environment's view must show at their own paths.
-    pub fn host_dirs(&self) -> &[PathBuf] {
-        &self.host_dirs
+    /// What this host has, without writing anything (`lambent doctor`).
+    pub fn inspect(runtimes_dir: &Path) -> Runtimes {
+        let interpreters = interpreters::discover(&interpreters::Host::current(), None);
+        Runtimes::with(interpreters, SdkCache::new(runtimes_dir), PathBuf::new())
+    }
+
+    /// Installs the SDKs the host's interpreters need (`lambent runtimes install`); returns
+    /// what could not be installed.
+    pub fn install(runtimes_dir: &Path) -> Vec<Missing> {
+        let interpreters = interpreters::discover(&interpreters::Host::current(), None);
+        install::ensure(&SdkCache::new(runtimes_dir), &interpreters)
+    }
+
+    fn with(interpreters: Vec<Interpreter>, cache: SdkCache, runtime_dir: PathBuf) -> Runtimes {
+        let python_sdk = interpreters
+            .iter()
+            .map(|i| match i.family {
+                Family::Python => cache.installed_python(i.version.minor),
+                _ => None,
+            })
+            .collect();
+        Runtimes {
+            python_sdk,
+            node_modules: cache.installed_node(),
+            interpreters,
+            cache,
+            runtime_dir,
+        }
+    }
+
+    /// Without a view, ES modules under `<data-dir>/code/` find the SDK in the
+    /// `node_modules` of a parent directory, as they do `/var/node_modules` in a view.
+    fn link_esm_modules(&self, data_dir: &Path) {
+        let link = data_dir.join("node_modules");
+        let current = std::fs::read_link(&link).ok();
+        if current == self.node_modules {
+            return;
+        }
+        if current.is_some() {
+            let _ = std::fs::remove_file(&link);
+        }
+        if let Some(modules) = &self.node_modules {
+            if let Err(e) = std::os::unix::fs::symlink(modules, &link) {
+                tracing::debug!(error = %e, "cannot link the Node.js SDK into the data directory");
+            }
+        }
     }
 
     /// Where lambent's bootstraps live on the host.
@@ -109,89 +203,225 @@ impl Runtimes {
         &self.runtime_dir
     }
 
-    /// Which runtimes this host can run, for the start-up banner.
+    pub fn interpreter(&self, id: InterpreterId) -> &Interpreter {
+        &self.interpreters[id.0]
+    }
+
+    /// The interpreter that serves `runtime`, and whether it is of the version asked for.
+    pub fn serving(&self, runtime: &str) -> Option<(InterpreterId, bool)> {
+        interpreters::serving(&self.interpreters, runtime)
+            .map(|(i, exact)| (InterpreterId(i), exact))
+    }
+
+    /// "python3.14 → Python 3.13.0 (/path), nearest", or "python3.14 → not available".
+    pub fn serving_line(&self, runtime: &str) -> String {
+        if Family::of(runtime) == Some(Family::Provided) {
+            return format!("{runtime} → the function's own bootstrap");
+        }
+        match self.serving(runtime) {
+            Some((id, exact)) => format!(
+                "{runtime} → {}, {}",
+                self.interpreter(id).describe(),
+                if exact { "exact" } else { "nearest" }
+            ),
+            None => format!("{runtime} → not available"),
+        }
+    }
+
+    /// The line an environment's log stream starts with when `runtime` runs on another
+    /// version than it names.
+    pub fn notice(&self, runtime: &str) -> Option<String> {
+        let (id, exact) = self.serving(runtime)?;
+        if exact {
+            return None;
+        }
+        let interp = self.interpreter(id);
+        let (family, want) = interpreters::wanted(runtime)?;
+        let asked = match family {
+            Family::Node => format!("Node.js {want}"),
+            _ => format!("python3.{want}"),
+        };
+        Some(format!(
+            "lambent: runtime {runtime} is served by {}: the host has no {asked}",
+            interp.describe()
+        ))
+    }
+
+    /// The SDKs, in words, for the start-up banner and `lambent doctor`.
+    pub fn sdk_lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        for sdk in sdk::PYTHON_SDKS {
+            let users: Vec<&Interpreter> = self
+                .interpreters
+                .iter()
+                .filter(|i| {
+                    i.family == Family::Python
+                        && sdk::python_sdk_for(i.version.minor)
+                            .is_some_and(|s| std::ptr::eq(s, sdk))
+                })
+                .collect();
+            if users.is_empty() {
+                continue;
+            }
+            let tree = self.cache.python_tree(sdk);
+            let state = if tree.join("boto3").is_dir() {
+                let uncompiled: Vec<String> = users
+                    .iter()
+                    .filter(|i| {
+                        i.cache_tag
+                            .as_ref()
+                            .is_some_and(|t| !SdkCache::compiled_marker(&tree, t).exists())
+                    })
+                    .map(|i| format!("Python {}", i.version))
+                    .collect();
+                if uncompiled.is_empty() {
+                    format!("installed at {}", tree.display())
+                } else {
+                    format!(
+                        "installed at {}, not compiled for {}",
+                        tree.display(),
+                        uncompiled.join(", ")
+                    )
+                }
+            } else {
+                "NOT installed (lambent runtimes install)".into()
+            };
+            lines.push(format!("Python SDK: {}: {state}", sdk.describe()));
+        }
+        if self.interpreters.iter().any(|i| i.family == Family::Node) {
+            let state = match &self.node_modules {
+                Some(m) => format!("installed at {}", m.display()),
+                None => "NOT installed (lambent runtimes install)".into(),
+            };
+            lines.push(format!(
+                "Node.js SDK: {}: {state}",
+                sdk::NODE_SDK.describe()
+            ));
+        }
+        lines
+    }
+
+    /// Which runtimes this host can run and on what, for the start-up banner.
     pub fn describe(&self) -> String {
-        let show = |p: &Option<PathBuf>| {
-            p.as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|| "not found".into())
-        };
-        let boto3 = match (&self.python, self.python_boto3) {
-            (Some(_), true) => " (with boto3)",
-            (Some(_), false) => " (without boto3)",
-            (None, _) => "",
-        };
-        format!(
-            "python: {}{boto3}, node: {}",
-            show(&self.python),
-            show(&self.node)
-        )
+        let mut parts: Vec<String> = SUPPORTED
+            .iter()
+            .filter(|r| Family::of(r) != Some(Family::Provided))
+            .map(|r| self.serving_line(r))
+            .collect();
+        parts.extend(self.sdk_lines());
+        parts.join("; ")
     }
 
-    /// The interpreter and arguments a stem of `family` starts before its function is known
-    /// (lambent's bootstrap, which then waits for its assignment), as a view shows them;
-    /// `None` for a family whose program comes with the function (`provided`), or whose
-    /// interpreter this host lacks.
-    pub fn stem_command(
-        &self,
-        family: Family,
-        runtime_dir: &Path,
-    ) -> Option<(PathBuf, Vec<OsString>)> {
-        match family {
-            Family::Python => Some((
-                self.python.clone()?,
-                vec!["-B".into(), runtime_dir.join("bootstrap.py").into()],
-            )),
-            Family::Node => Some((
-                self.node.clone()?,
-                vec![runtime_dir.join("bootstrap.js").into()],
-            )),
-            Family::Provided => None,
+    /// `NODE_PATH` as AWS sets it, for a Node.js interpreter of `major`.
+    fn node_path(&self, major: u32, layout: &Layout) -> String {
+        if layout.viewed {
+            return format!(
+                "/opt/nodejs/node{major}/node_modules:/opt/nodejs/node_modules:{NODE_MODULES_DIR}:{}:{}",
+                layout.runtime_dir.display(),
+                layout.task_root.display()
+            );
+        }
+        let mut dirs: Vec<String> = self
+            .node_modules
+            .iter()
+            .map(|m| m.display().to_string())
+            .collect();
+        dirs.push(layout.runtime_dir.display().to_string());
+        dirs.push(layout.task_root.display().to_string());
+        dirs.join(":")
+    }
+
+    /// How interpreter `id` starts lambent's bootstrap, as `layout` shows it.
+    pub fn interpreter_launch(&self, id: InterpreterId, layout: &Layout) -> Launch {
+        let interp = self.interpreter(id);
+        match interp.family {
+            Family::Node => Launch {
+                program: interp.exe.clone(),
+                args: vec![layout.runtime_dir.join("bootstrap.js").into()],
+                interpreter: Some(id),
+                node_path: Some(self.node_path(interp.version.major, layout)),
+            },
+            _ => {
+                // -B: never write bytecode into the shared, read-only code directory.
+                let mut args: Vec<OsString> = vec!["-B".into()];
+                if let Some(tree) = &self.python_sdk[id.0] {
+                    let shown = if layout.viewed {
+                        Path::new(PYTHON_SDK_DIR)
+                    } else {
+                        tree.as_path()
+                    };
+                    // An -X option reaches the bootstrap without showing in the function's
+                    // environment or arguments.
+                    let mut opt = OsString::from("lambent_sdk=");
+                    opt.push(shown);
+                    args.extend(["-X".into(), opt]);
+                }
+                args.push(layout.runtime_dir.join("bootstrap.py").into());
+                Launch {
+                    program: interp.exe.clone(),
+                    args,
+                    interpreter: Some(id),
+                    node_path: None,
+                }
+            }
         }
     }
 
-    /// Whether this host can run `family` at all.
-    pub fn has(&self, family: Family) -> bool {
-        match family {
-            Family::Python => self.python.is_some(),
-            Family::Node => self.node.is_some(),
-            Family::Provided => true,
+    /// What a view of interpreter `id` shows besides the system directories: its own
+    /// directories at their host paths, and its SDK read-only at the fixed paths.
+    pub fn binds(&self, id: InterpreterId) -> Vec<Bind> {
+        let interp = self.interpreter(id);
+        let ro = |source: &Path, target: &Path| Bind {
+            source: source.to_path_buf(),
+            target: target.to_path_buf(),
+            writable: false,
+        };
+        let mut binds: Vec<Bind> = interp.prefixes.iter().map(|d| ro(d, d)).collect();
+        match interp.family {
+            Family::Python => {
+                if let Some(tree) = &self.python_sdk[id.0] {
+                    binds.push(ro(tree, Path::new(PYTHON_SDK_DIR)));
+                }
+            }
+            Family::Node => {
+                if let Some(modules) = &self.node_modules {
+                    binds.push(ro(modules, Path::new(NODE_MODULES_DIR)));
+                    binds.push(ro(modules, Path::new(ESM_NODE_MODULES_DIR)));
+                }
+            }
+            Family::Provided => {}
         }
+        binds
     }
 
-    /// The program and arguments that start `runtime` for code unpacked at `code_dir` (on
-    /// the host), as the environment will see them (`layout`).
-    pub fn command(
+    /// How `runtime` starts for code unpacked at `code_dir` (on the host), as the
+    /// environment will see it (`layout`).
+    pub fn launch(
         &self,
         runtime: &str,
         code_dir: &Path,
         layout: &Layout,
-    ) -> Result<(PathBuf, Vec<OsString>), LaunchError> {
-        let missing = |what: &str| LaunchError {
-            error_type: "Runtime.InvalidRuntime",
-            message: format!(
-                "The runtime {runtime} is not available on this host: {what} was not found on PATH."
-            ),
-        };
+    ) -> Result<Launch, LaunchError> {
         match Family::of(runtime) {
-            Some(Family::Python) => {
-                let python = self.python.clone().ok_or_else(|| missing("python3"))?;
-                // -B: never write bytecode into the shared, read-only code directory.
-                Ok((
-                    python,
-                    vec!["-B".into(), layout.runtime_dir.join("bootstrap.py").into()],
-                ))
-            }
-            Some(Family::Node) => {
-                let node = self.node.clone().ok_or_else(|| missing("node"))?;
-                Ok((node, vec![layout.runtime_dir.join("bootstrap.js").into()]))
-            }
+            Some(family @ (Family::Python | Family::Node)) => match self.serving(runtime) {
+                Some((id, _)) => Ok(self.interpreter_launch(id, layout)),
+                None => Err(LaunchError {
+                    error_type: "Runtime.InvalidRuntime",
+                    message: format!(
+                        "The runtime {runtime} is not available on this host: it has no {} interpreter.",
+                        interpreters::language(family)
+                    ),
+                }),
+            },
             Some(Family::Provided) => {
                 let bootstrap = code_dir.join("bootstrap");
                 match std::fs::metadata(&bootstrap) {
-                    Ok(m) if m.is_file() && is_executable(&m) => {
-                        Ok((layout.task_root.join("bootstrap"), vec![]))
-                    }
+                    Ok(m) if m.is_file() && is_executable(&m) => Ok(Launch {
+                        program: layout.task_root.join("bootstrap"),
+                        args: vec![],
+                        interpreter: None,
+                        node_path: None,
+                    }),
                     Ok(_) => Err(LaunchError {
                         error_type: "Runtime.InvalidEntrypoint",
                         message: "fork/exec /var/task/bootstrap: permission denied".into(),
@@ -239,74 +469,4 @@ fn find_on_path(name: &str) -> Option<PathBuf> {
     std::env::split_paths(&path)
         .map(|dir| dir.join(name))
         .find(|p| p.is_file())
-}
-
-/// What asking `python3` once tells: the interpreter behind it (a shim answers with the
-/// path of the interpreter it dispatches to), the prefixes it needs (a virtualenv's and its
-/// base installation's), and whether it can import boto3, which AWS's Python runtime
-/// includes and functions expect.
-struct PythonFound {
-    exe: PathBuf,
-    prefixes: Vec<PathBuf>,
-    boto3: bool,
-}
-
-fn resolve_python() -> Option<PythonFound> {
-    let python = find_on_path("python3")?;
-    let out = std::process::Command::new(&python)
-        .args([
-            "-c",
-            "import sys, importlib.util; print(sys.executable); \
-             print(importlib.util.find_spec('boto3') is not None); \
-             print(sys.prefix); print(sys.base_prefix)",
-        ])
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let text = String::from_utf8_lossy(&out.stdout);
-    let mut lines = text.lines().map(str::trim);
-    let exe = lines.next().map(PathBuf::from).filter(|p| p.is_file())?;
-    let boto3 = lines.next() == Some("True");
-    let mut prefixes: Vec<PathBuf> = lines.map(PathBuf::from).filter(|p| p.is_dir()).collect();
-    // The interpreter itself may be a link into yet another prefix.
-    if let Some(real_prefix) = std::fs::canonicalize(&exe)
-        .ok()
-        .and_then(|r| r.parent().and_then(Path::parent).map(Path::to_path_buf))
-    {
-        prefixes.push(real_prefix);
-    }
-    Some(PythonFound {
-        exe,
-        prefixes,
-        boto3,
-    })
-}
-
-/// Has the Python bootstrap compile itself into its cache beside it now, while lambent may
-/// still write there: environments see that directory read-only and would otherwise compile
-/// it on every cold start. Loading it under another name than `__main__` skips its main loop.
-fn precompile(python: &Path, bootstrap: &Path) {
-    let status = std::process::Command::new(python)
-        .args([
-            "-B",
-            "-c",
-            "import runpy, sys; runpy.run_path(sys.argv[1], run_name='lambent_precompile')",
-        ])
-        .arg(bootstrap)
-        .env_clear()
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status();
-    if !matches!(status, Ok(s) if s.success()) {
-        tracing::warn!("could not precompile the Python bootstrap; cold starts compile it");
-    }
-}
-
-fn in_system_dirs(p: &Path) -> bool {
-    lambent_sandbox::SYSTEM_DIRS
-        .iter()
-        .any(|d| p.starts_with(d))
 }

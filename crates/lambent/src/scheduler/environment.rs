@@ -59,25 +59,27 @@ impl Environment {
             Layout {
                 task_root: TASK_ROOT.into(),
                 runtime_dir: RUNTIME_DIR.into(),
+                viewed: true,
             }
         } else {
             Layout {
                 task_root: code_dir.to_path_buf(),
                 runtime_dir: shared.runtimes.runtime_dir().to_path_buf(),
+                viewed: false,
             }
         };
-        let (program, args) = shared
-            .runtimes
-            .command(&config.runtime, code_dir, &layout)?;
+        let launch = shared.runtimes.launch(&config.runtime, code_dir, &layout)?;
         let io_failure = |what: &str, e: std::io::Error| LaunchError {
             error_type: "Runtime.Unknown",
             message: format!("{what}: {e}"),
         };
         // A stem (started ahead, see `stems`) takes the namespaces, the view and the cgroup
-        // off this path; it keeps its own id, directory and user.
+        // off this path; it keeps its own id, directory and user. Stems are per interpreter:
+        // one of Python 3.12 cannot serve python3.13.
+        let kind = super::stems::Kind::of(&launch);
         let mut stem = match runtimes::Family::of(&config.runtime) {
             Some(family) if viewed && super::stems::eligible(family, config) => {
-                shared.stems.take(family)
+                super::stems::Stems::take(shared, kind)
             }
             _ => None,
         };
@@ -129,6 +131,7 @@ impl Environment {
             shared,
             config,
             &layout,
+            launch.node_path.as_deref(),
             (!viewed).then_some(scratch.as_path()),
             &api_addr.to_string(),
             &group,
@@ -158,7 +161,7 @@ impl Environment {
                 },
                 tmp_bytes,
                 cwd: TASK_ROOT.into(),
-                program: program.clone(),
+                program: launch.program.clone(),
                 env: env.take().unwrap_or_default(),
                 memory_limit: Some(memory_bytes),
                 limits: Some(limits),
@@ -183,15 +186,7 @@ impl Environment {
             None => {
                 let env = env.take().unwrap_or_default();
                 spawn_fresh(
-                    shared,
-                    config,
-                    code_dir,
-                    &scratch,
-                    &id,
-                    (program, args),
-                    env,
-                    &limits,
-                    &mut undo,
+                    shared, config, code_dir, &scratch, &id, launch, env, &limits, &mut undo,
                 )
                 .await?
             }
@@ -205,6 +200,8 @@ impl Environment {
         logs::spawn_capture(
             output,
             move || store.writer(&log_group, &log_stream),
+            // Before START: which interpreter serves a runtime the host has no version of.
+            shared.runtimes.notice(&config.runtime),
             log_rx,
         );
         let watcher_channel = channel.clone();
@@ -468,7 +465,7 @@ async fn spawn_fresh(
     code_dir: &Path,
     scratch: &Path,
     id: &str,
-    (program, args): (PathBuf, Vec<std::ffi::OsString>),
+    launch: runtimes::Launch,
     env: Vec<(String, String)>,
     limits: &lambent_sandbox::Limits,
     undo: &mut Undo<'_>,
@@ -477,7 +474,7 @@ async fn spawn_fresh(
         let uid = shared.next_uid();
         lambent_sandbox::View {
             root: scratch.to_path_buf(),
-            binds: view_binds(shared, Some(code_dir)),
+            binds: view_binds(shared, Some(code_dir), launch.interpreter),
             tmp_bytes: u64::from(config.ephemeral_storage.size) * 1024 * 1024,
             scratch: shared.scratch.clone(),
             cwd: TASK_ROOT.into(),
@@ -488,10 +485,10 @@ async fn spawn_fresh(
         }
     });
     // Named in the error: the bootstrap, or the interpreter that runs it.
-    let shown = program.display().to_string();
+    let shown = launch.program.display().to_string();
     let spec = lambent_sandbox::Spec {
-        program,
-        args,
+        program: launch.program,
+        args: launch.args,
         env,
         cwd: code_dir.to_path_buf(),
         view,
@@ -515,10 +512,11 @@ async fn spawn_fresh(
 }
 
 /// What every view shows besides the system directories: the code (when known), lambent's
-/// bootstraps and the interpreters' own directories.
+/// bootstraps, and the directories and SDK of the interpreter it runs (none for `provided*`).
 pub(super) fn view_binds(
     shared: &SchedulerShared,
     code_dir: Option<&Path>,
+    interpreter: Option<runtimes::InterpreterId>,
 ) -> Vec<lambent_sandbox::Bind> {
     let mut binds: Vec<lambent_sandbox::Bind> = code_dir
         .map(|code| lambent_sandbox::Bind {
@@ -528,22 +526,15 @@ pub(super) fn view_binds(
         })
         .into_iter()
         .collect();
+    // Before the interpreter's binds: the Node.js SDK is mounted inside `/var/runtime`.
     binds.push(lambent_sandbox::Bind {
         source: shared.runtimes.runtime_dir().to_path_buf(),
         target: RUNTIME_DIR.into(),
         writable: false,
     });
-    binds.extend(
-        shared
-            .runtimes
-            .host_dirs()
-            .iter()
-            .map(|d| lambent_sandbox::Bind {
-                source: d.clone(),
-                target: d.clone(),
-                writable: false,
-            }),
-    );
+    if let Some(id) = interpreter {
+        binds.extend(shared.runtimes.binds(id));
+    }
     binds
 }
 
@@ -648,6 +639,7 @@ fn environment_variables(
     shared: &SchedulerShared,
     config: &FunctionConfiguration,
     layout: &Layout,
+    node_path: Option<&str>,
     host_tmp: Option<&Path>,
     runtime_api: &str,
     group: &str,
@@ -667,13 +659,25 @@ fn environment_variables(
         env.retain(|(key, _)| key != k);
         env.push((k.to_string(), v));
     };
+    let tmp = host_tmp.map(|t| t.display().to_string());
     for (k, v) in [
-        ("PATH", "/usr/local/bin:/usr/bin/:/bin:/opt/bin"),
-        ("LANG", "en_US.UTF-8"),
-        ("TZ", ":UTC"),
+        ("PATH", Some("/usr/local/bin:/usr/bin/:/bin:/opt/bin")),
+        ("LANG", Some("en_US.UTF-8")),
+        ("TZ", Some(":UTC")),
+        // As on AWS; a function may set its own (and then starts without a stem).
+        ("NODE_PATH", node_path),
+        // The AWS SDK for JavaScript asks `os.homedir()`, which fails without `HOME` for a
+        // user /etc/passwd does not name (AWS's sandbox user has an entry; lambent's
+        // per-environment users have none): Node.js functions get their /tmp.
+        (
+            "HOME",
+            node_path.and(Some(tmp.as_deref().unwrap_or("/tmp"))),
+        ),
     ] {
-        if !config.environment.variables.contains_key(k) {
-            set(k, v.to_string());
+        if let Some(v) = v {
+            if !config.environment.variables.contains_key(k) {
+                set(k, v.to_string());
+            }
         }
     }
     set(

@@ -90,7 +90,7 @@ pub(crate) struct SchedulerShared {
     pub telemetry: crate::telemetry::Telemetry,
     /// Billed durations are rounded up to this many milliseconds.
     pub billing_granularity_ms: u64,
-    /// Environments started ahead of their function, per runtime family.
+    /// Environments started ahead of their function, per interpreter (and `provided`).
     pub stems: stems::Stems,
     uids: std::sync::atomic::AtomicU32,
     provisioned: provisioned::Targets,
@@ -118,7 +118,7 @@ pub struct SchedulerConfig {
     pub max_concurrency: u32,
     pub keep_alive: Duration,
     pub cpu_limits: lambent_sandbox::CpuPolicy,
-    /// Stems kept ready per runtime family (0: none).
+    /// Stems kept ready per interpreter in use, and for `provided` (0: none).
     pub stems: usize,
     /// Billed durations are rounded up to this many milliseconds (AWS: 1).
     pub billing_granularity_ms: u64,
@@ -227,7 +227,6 @@ impl Scheduler {
             max_concurrency: config.max_concurrency,
             keep_alive: config.keep_alive,
         };
-        stems::Stems::start(&scheduler.shared);
         Ok(scheduler)
     }
 
@@ -280,9 +279,17 @@ impl Scheduler {
         &self.shared.telemetry
     }
 
-    /// Stems waiting now, per runtime family.
-    pub fn stems_ready(&self) -> Vec<(&'static str, usize)> {
-        self.shared.stems.ready_counts()
+    /// Stems waiting now: runtime family, interpreter version and count.
+    pub fn stems_ready(&self) -> Vec<(&'static str, String, usize)> {
+        self.shared.stems.ready_counts(&self.shared.runtimes)
+    }
+
+    /// A function of `runtime` exists: from now on stems of the interpreter that serves it
+    /// are kept ready (only interpreters some function uses have stems).
+    pub fn expect(&self, runtime: &str) {
+        if let Some(kind) = stems::Kind::for_runtime(&self.shared.runtimes, runtime) {
+            stems::Stems::want(&self.shared, kind);
+        }
     }
 
     /// Invocations running now, per function.

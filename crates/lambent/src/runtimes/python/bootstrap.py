@@ -986,6 +986,18 @@ def _init_sys_path(task_root):
         if os.path.isdir(p):
             paths.append(p)
     sys.path[0:0] = [p for p in paths if p not in sys.path]
+    # The SDK AWS's runtime includes (boto3), which lambent names with -X: after the code,
+    # the layers, PYTHONPATH and the standard library, as AWS has it in the runtime's own
+    # site-packages, so that a function's own copy wins; before the host interpreter's
+    # site-packages, so that the runtime's version does.
+    sdk = getattr(sys, "_xoptions", {}).get("lambent_sdk")
+    if sdk and sdk not in sys.path:
+        at = len(sys.path)
+        for i, p in enumerate(sys.path):
+            if os.path.basename(p) in ("site-packages", "dist-packages") and p not in paths:
+                at = i
+                break
+        sys.path.insert(at, sdk)
 
 
 def main():
