@@ -8,6 +8,7 @@
 mod blobs;
 pub mod code;
 mod functions;
+pub mod iam;
 mod listing;
 pub mod multipart;
 mod notifications;
@@ -17,6 +18,7 @@ pub mod usage;
 
 pub use blobs::StoredCode;
 pub use functions::{FunctionRecord, ProvisionedConfig};
+pub use iam::IamStore;
 pub use queue::Queue;
 pub use usage::UsageStore;
 
