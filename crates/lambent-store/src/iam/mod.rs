@@ -3,8 +3,9 @@
 //! AWS-managed ones the caller seeds), attachments, inline policies and tags.
 //!
 //! One file per noun: `users`, `access_keys`, `groups`, `roles`, `policies` (managed policies
-//! and versions), `attachments` (attached and inline policies), `tags`, and `principal`, which
-//! gathers every document that applies to a user or role for the authorizer. Children
+//! and versions), `attachments` (attached and inline policies), `tags`, `last_used`, and
+//! `principal`, which gathers every document that applies to a user or role for the
+//! authorizer; `schema` holds the layout and the file's mode. Children
 //! (keys, memberships, attachments, inline policies, tags) point at their owner's unique id
 //! (`AIDA...`, `AGPA...`, `AROA...`, `ANPA...`), so renaming an entity touches one row.
 //! Names are unique per account without regard to ASCII case, as AWS's are (`COLLATE NOCASE`).
@@ -25,9 +26,11 @@
 mod access_keys;
 mod attachments;
 mod groups;
+mod last_used;
 mod policies;
 mod principal;
 mod roles;
+mod schema;
 mod tags;
 #[cfg(test)]
 mod tests;
@@ -36,21 +39,17 @@ mod users;
 pub use access_keys::{AccessKey, AccessKeyMetadata, KeyStatus};
 pub use attachments::{AttachedEntity, AttachedPolicy};
 pub use groups::Group;
+pub use last_used::LastUsed;
 pub use policies::{AwsManagedPolicy, ManagedPolicy, NewPolicy, PolicyScope, PolicyVersion};
 pub use principal::{AppliedPolicy, PolicySource, Principal, PrincipalPolicies};
 pub use roles::{NewRole, Role, RoleUpdate};
 pub use tags::Tag;
 pub use users::User;
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
-use std::collections::HashMap;
+use rusqlite::{Connection, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
-
-/// The schema this code writes; `PRAGMA user_version` records it so later versions can
-/// migrate.
-const SCHEMA_VERSION: i64 = 1;
 
 /// The account AWS-managed policies belong to (`arn:aws:iam::aws:policy/...`).
 pub const AWS_ACCOUNT: &str = "aws";
@@ -249,16 +248,6 @@ fn sort_key(name: &str) -> String {
     name.to_ascii_lowercase()
 }
 
-/// When a key or role was last used.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LastUsed {
-    /// Unix milliseconds.
-    pub at: i64,
-    /// The service signed for (`s3`, `lambda`); empty for a role.
-    pub service: String,
-    pub region: String,
-}
-
 /// The IAM store of one data directory. Cheap to share behind an `Arc`.
 pub struct IamStore {
     account: String,
@@ -269,14 +258,8 @@ pub struct IamStore {
     /// A second connection, `synchronous=NORMAL`, for the last-used stamps only.
     stamps_db: Mutex<Connection>,
     /// Stamps not yet flushed, by access key id and by role id.
-    stamps: Mutex<Stamps>,
+    stamps: Mutex<last_used::Stamps>,
     generation: AtomicU64,
-}
-
-#[derive(Default)]
-struct Stamps {
-    keys: HashMap<String, LastUsed>,
-    roles: HashMap<String, LastUsed>,
 }
 
 impl std::fmt::Debug for IamStore {
@@ -313,99 +296,6 @@ fn random_chars(prefix: &str, len: usize, alphabet: &[u8]) -> String {
     out
 }
 
-const SCHEMA: &str = "
-CREATE TABLE users (
-    id TEXT PRIMARY KEY,
-    account TEXT NOT NULL,
-    name TEXT NOT NULL COLLATE NOCASE,
-    path TEXT NOT NULL,
-    arn TEXT NOT NULL,
-    created INTEGER NOT NULL,
-    boundary TEXT,
-    UNIQUE (account, name)
-);
-CREATE TABLE access_keys (
-    id TEXT PRIMARY KEY,
-    user_id TEXT NOT NULL REFERENCES users(id),
-    secret TEXT NOT NULL,
-    active INTEGER NOT NULL,
-    created INTEGER NOT NULL
-);
-CREATE INDEX access_keys_user ON access_keys(user_id);
-CREATE TABLE groups (
-    id TEXT PRIMARY KEY,
-    account TEXT NOT NULL,
-    name TEXT NOT NULL COLLATE NOCASE,
-    path TEXT NOT NULL,
-    arn TEXT NOT NULL,
-    created INTEGER NOT NULL,
-    UNIQUE (account, name)
-);
-CREATE TABLE memberships (
-    group_id TEXT NOT NULL REFERENCES groups(id),
-    user_id TEXT NOT NULL REFERENCES users(id),
-    PRIMARY KEY (group_id, user_id)
-);
-CREATE INDEX memberships_user ON memberships(user_id);
-CREATE TABLE roles (
-    id TEXT PRIMARY KEY,
-    account TEXT NOT NULL,
-    name TEXT NOT NULL COLLATE NOCASE,
-    path TEXT NOT NULL,
-    arn TEXT NOT NULL,
-    created INTEGER NOT NULL,
-    trust_policy TEXT NOT NULL,
-    description TEXT,
-    max_session_duration INTEGER NOT NULL,
-    boundary TEXT,
-    UNIQUE (account, name)
-);
-CREATE TABLE policies (
-    id TEXT PRIMARY KEY,
-    account TEXT NOT NULL,
-    name TEXT NOT NULL COLLATE NOCASE,
-    path TEXT NOT NULL,
-    arn TEXT NOT NULL UNIQUE,
-    description TEXT,
-    default_version INTEGER NOT NULL,
-    next_version INTEGER NOT NULL,
-    created INTEGER NOT NULL,
-    updated INTEGER NOT NULL,
-    UNIQUE (account, name)
-);
-CREATE TABLE policy_versions (
-    policy_id TEXT NOT NULL REFERENCES policies(id),
-    version INTEGER NOT NULL,
-    document TEXT NOT NULL,
-    created INTEGER NOT NULL,
-    PRIMARY KEY (policy_id, version)
-);
-CREATE TABLE attachments (
-    entity_id TEXT NOT NULL,
-    policy_id TEXT NOT NULL REFERENCES policies(id),
-    PRIMARY KEY (entity_id, policy_id)
-);
-CREATE INDEX attachments_policy ON attachments(policy_id);
-CREATE TABLE inline_policies (
-    entity_id TEXT NOT NULL,
-    name TEXT NOT NULL COLLATE NOCASE,
-    document TEXT NOT NULL,
-    PRIMARY KEY (entity_id, name)
-);
-CREATE TABLE tags (
-    entity_id TEXT NOT NULL,
-    key TEXT NOT NULL COLLATE NOCASE,
-    value TEXT NOT NULL,
-    PRIMARY KEY (entity_id, key)
-);
-CREATE TABLE last_used (
-    id TEXT PRIMARY KEY,
-    at INTEGER NOT NULL,
-    service TEXT NOT NULL,
-    region TEXT NOT NULL
-);
-";
-
 impl IamStore {
     /// Opens (creating if needed) `iam.db` under `dir` for `account` (12 digits).
     pub fn open(dir: &Path, account: &str) -> Result<IamStore, IamError> {
@@ -415,7 +305,7 @@ impl IamStore {
         };
         std::fs::create_dir_all(dir).map_err(io("creating", dir))?;
         let path = dir.join("iam.db");
-        secure_file(&path).map_err(io("securing", &path))?;
+        schema::secure_file(&path).map_err(io("securing", &path))?;
         let open = |synchronous: &str| -> Result<Connection, IamError> {
             let conn = Connection::open(&path).map_err(|source| IamError::Open {
                 path: path.clone(),
@@ -428,14 +318,14 @@ impl IamStore {
             Ok(conn)
         };
         let mut db = open("FULL").map_err(|e| e.at("configuring the IAM database"))?;
-        migrate(&mut db).map_err(|e| e.at("creating the IAM schema"))?;
+        schema::migrate(&mut db).map_err(|e| e.at("creating the IAM schema"))?;
         let stamps_db = open("NORMAL").map_err(|e| e.at("configuring the IAM database"))?;
         Ok(IamStore {
             account: account.to_string(),
             path,
             db: Mutex::new(db),
             stamps_db: Mutex::new(stamps_db),
-            stamps: Mutex::new(Stamps::default()),
+            stamps: Mutex::new(last_used::Stamps::default()),
             generation: AtomicU64::new(1),
         })
     }
@@ -492,128 +382,6 @@ impl IamStore {
     fn arn(&self, kind: &str, path: &str, name: &str) -> String {
         format!("arn:aws:iam::{}:{kind}{path}{name}", self.account)
     }
-
-    /// Notes that an access key signed a request; no disk write (see
-    /// [`IamStore::flush_last_used`]).
-    pub fn record_key_used(&self, key_id: &str, service: &str, region: &str) {
-        let stamp = LastUsed {
-            at: now_ms(),
-            service: service.to_string(),
-            region: region.to_string(),
-        };
-        self.stamps().keys.insert(key_id.to_string(), stamp);
-    }
-
-    /// Notes that a role was assumed (or its session used) in `region`; no disk write.
-    pub fn record_role_used(&self, role_id: &str, region: &str) {
-        let stamp = LastUsed {
-            at: now_ms(),
-            service: String::new(),
-            region: region.to_string(),
-        };
-        self.stamps().roles.insert(role_id.to_string(), stamp);
-    }
-
-    fn stamps(&self) -> std::sync::MutexGuard<'_, Stamps> {
-        self.stamps.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Writes the pending last-used stamps in one transaction without an `fsync`
-    /// (`synchronous=NORMAL`: a crash of lambent keeps them, a power cut may lose the last
-    /// flush). The caller calls it on a timer, about once a minute.
-    pub fn flush_last_used(&self) -> Result<(), IamError> {
-        let pending = std::mem::take(&mut *self.stamps());
-        if pending.keys.is_empty() && pending.roles.is_empty() {
-            return Ok(());
-        }
-        let mut db = self.stamps_db.lock().unwrap_or_else(|e| e.into_inner());
-        let mut run = || -> Result<(), IamError> {
-            let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            {
-                let mut stmt = tx.prepare_cached(
-                    "INSERT INTO last_used (id, at, service, region) VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT (id) DO UPDATE SET
-                         at = excluded.at, service = excluded.service, region = excluded.region",
-                )?;
-                for (id, s) in pending.keys.iter().chain(pending.roles.iter()) {
-                    stmt.execute((id, s.at, &s.service, &s.region))?;
-                }
-            }
-            tx.commit()?;
-            Ok(())
-        };
-        run().map_err(|e| e.at("recording when keys and roles were last used"))
-    }
-
-    /// The last-used stamp of a key or role id: the pending one, else the stored one.
-    fn last_used(&self, tx: &Connection, id: &str) -> Result<Option<LastUsed>, IamError> {
-        {
-            let stamps = self.stamps();
-            if let Some(s) = stamps.keys.get(id).or_else(|| stamps.roles.get(id)) {
-                return Ok(Some(s.clone()));
-            }
-        }
-        Ok(tx
-            .query_row(
-                "SELECT at, service, region FROM last_used WHERE id = ?1",
-                [id],
-                |r| {
-                    Ok(LastUsed {
-                        at: r.get(0)?,
-                        service: r.get(1)?,
-                        region: r.get(2)?,
-                    })
-                },
-            )
-            .optional()?)
-    }
-}
-
-impl Drop for IamStore {
-    fn drop(&mut self) {
-        // Best effort: a stamp is a convenience, not state anyone relies on.
-        let _ = self.flush_last_used();
-    }
-}
-
-/// Creates `path` mode 0600 if it is missing, and puts an existing file back to 0600.
-fn secure_file(path: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .open(path)?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    for suffix in ["-wal", "-shm"] {
-        let side = PathBuf::from(format!("{}{suffix}", path.display()));
-        if side.exists() {
-            std::fs::set_permissions(&side, std::fs::Permissions::from_mode(0o600))?;
-        }
-    }
-    Ok(())
-}
-
-fn migrate(db: &mut Connection) -> Result<(), IamError> {
-    let version: i64 = db.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if version == SCHEMA_VERSION {
-        return Ok(());
-    }
-    if version > SCHEMA_VERSION {
-        return Err(IamError::InvalidInput {
-            message: format!(
-                "the IAM database has schema version {version}, newer than this lambent's {SCHEMA_VERSION}"
-            ),
-        });
-    }
-    let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    if version == 0 {
-        tx.execute_batch(SCHEMA)?;
-    }
-    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-    tx.commit()?;
-    Ok(())
 }
 
 /// `path` must begin and end with `/`; `/` when absent.
