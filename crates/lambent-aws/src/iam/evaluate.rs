@@ -257,7 +257,7 @@ pub fn evaluate(policies: &PolicySet<'_>, req: &Request<'_>) -> Decision {
             return allowed(&[&identity, &resource]);
         }
         if best == Some(Grant::Direct) {
-            return allowed(&[&resource]);
+            return allowed(&[&identity, &resource]);
         }
     }
     let identity_ok =

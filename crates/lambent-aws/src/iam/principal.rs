@@ -116,12 +116,14 @@ impl PrincipalSet {
     }
 
     /// How the statement's principal element applies to `p`; `None` if it does not.
-    /// NotPrincipal applies to every caller it does not list, as a direct grant.
+    /// NotPrincipal applies to every caller it does not list by its own ARN or id, as a
+    /// direct grant: as AWS documents, a listed account ARN spares only the account principal,
+    /// and a listed role ARN does not spare its sessions.
     pub(crate) fn applies(&self, p: &Principal) -> Option<Grant> {
         match (self.negated, self.listed(p)) {
             (false, g) => g,
-            (true, Some(_)) => None,
-            (true, None) => Some(Grant::Direct),
+            (true, Some(Grant::Direct)) => None,
+            (true, _) => Some(Grant::Direct),
         }
     }
 }

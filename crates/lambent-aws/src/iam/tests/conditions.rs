@@ -1,0 +1,1 @@
+//! Condition operator and policy variable rows.
