@@ -5,6 +5,7 @@
 //! transformation that can be tested with a table of inputs and AWS's own fixtures.
 
 pub mod arn;
+pub mod iam;
 pub mod lambda;
 pub mod logs;
 pub mod sigv4;
