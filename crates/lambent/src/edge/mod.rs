@@ -10,9 +10,8 @@ mod auth;
 mod connections;
 mod logs_api;
 
-pub use connections::{ConnectionLimits, MAX_CONNECTIONS, MAX_CONNECTIONS_PER_ADDRESS};
-
 use crate::auth::KeyRing;
+use crate::config::ConnectionLimits;
 use crate::control::{self, ApiRequest, ApiResponse, Control};
 use crate::logs::LogStore;
 use bytes::Bytes;
