@@ -22,8 +22,8 @@
 //! When it will not run again it is kept as failed, which `lambent events failed` lists.
 
 use crate::control::Control;
+use crate::invocation::{Invocation, Outcome};
 use crate::lineage::{Lineage, MAX_HOPS};
-use crate::scheduler::{Invocation, Outcome};
 use bytes::Bytes;
 use lambent_aws::lambda::model::EventInvokeConfig;
 use lambent_store::queue::{Event, NewEvent};

@@ -13,6 +13,7 @@ pub mod data_dir;
 pub mod edge;
 pub mod events;
 mod examples;
+pub mod invocation;
 pub mod lineage;
 pub mod logs;
 pub mod runtime_api;

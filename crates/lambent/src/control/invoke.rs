@@ -2,7 +2,7 @@
 //! included), and turns the scheduler's [`Completed`] into Lambda's response.
 
 use super::{ApiRequest, ApiResponse, Control, Resolved};
-use crate::scheduler::{Completed, Invocation, Outcome};
+use crate::invocation::{Completed, Invocation, Outcome};
 use base64::Engine;
 use bytes::Bytes;
 use lambent_aws::arn::{FunctionRef, FunctionRefError};
