@@ -1,9 +1,14 @@
-//! One invocation as data: what the scheduler is asked to run ([`Invocation`]) and what it
+//! One invocation as data: the function version it runs ([`Resolved`]), what the scheduler
+//! is asked to run ([`Invocation`]) and what it
 //! came to ([`Completed`], whose [`Outcome`] says how the function ended, with its metered
 //! [`Usage`]). Below the scheduler, which produces them, and telemetry, which counts them, so
 //! neither imports the other's module for them.
 
 use bytes::Bytes;
+use lambent_aws::lambda::model::FunctionConfiguration;
+use lambent_store::FunctionRecord;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// One invocation as the scheduler needs it (cheap to clone: the payload is shared).
@@ -54,4 +59,43 @@ pub struct Usage {
     pub init: Option<Duration>,
     pub billed_ms: u64,
     pub memory_mb: u32,
+}
+
+/// A version of a function picked for a call: its configuration (borrowed from the record
+/// snapshot, not copied) and where its code is.
+pub struct Resolved {
+    record: Arc<FunctionRecord>,
+    /// `None` for `$LATEST`, else the published version number.
+    version: Option<u64>,
+    pub code_dir: PathBuf,
+    /// The ARN as invoked, with the qualifier the caller gave.
+    pub invoked_arn: String,
+}
+
+impl Resolved {
+    /// `version` (`None` for `$LATEST`) of `record`, its code in `code_dir`.
+    pub fn new(
+        record: Arc<FunctionRecord>,
+        version: Option<u64>,
+        code_dir: PathBuf,
+        invoked_arn: String,
+    ) -> Resolved {
+        Resolved {
+            record,
+            version,
+            code_dir,
+            invoked_arn,
+        }
+    }
+
+    /// The function's whole record, as it was when the call was resolved.
+    pub fn record(&self) -> &FunctionRecord {
+        &self.record
+    }
+
+    pub fn config(&self) -> &FunctionConfiguration {
+        self.version
+            .and_then(|n| self.record.versions.get(&n))
+            .unwrap_or(&self.record.latest)
+    }
 }

@@ -90,7 +90,7 @@ pub async fn run(
         config.region.clone(),
     )?;
     // Events accepted before a restart (or a kill) are delivered from here on.
-    let dispatcher = events.spawn_dispatcher(control.clone());
+    let dispatcher = events.spawn_dispatcher(Arc::new(control.clone()));
     let objects = Arc::new(
         lambent_store::objects::ObjectStore::open(&data.join("objects"))
             .context("opening the object store")?,

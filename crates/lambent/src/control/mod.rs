@@ -23,9 +23,9 @@ pub use invoke::MAX_SYNC_PAYLOAD;
 pub use request::{ApiRequest, ApiResponse};
 pub use routes::handle;
 
+use crate::invocation::Resolved;
 use crate::scheduler::Scheduler;
 use lambent_aws::arn::{FunctionArn, FunctionRef, FunctionRefError};
-use lambent_aws::lambda::model::FunctionConfiguration;
 use lambent_aws::lambda::LambdaError;
 use lambent_store::{FunctionRecord, Store};
 use std::collections::BTreeMap;
@@ -218,27 +218,17 @@ impl Control {
     }
 }
 
-/// A version of a function picked for a call: its configuration (borrowed from the record
-/// snapshot, not copied) and where its code is.
-pub struct Resolved {
-    record: Arc<FunctionRecord>,
-    /// `None` for `$LATEST`, else the published version number.
-    version: Option<u64>,
-    pub code_dir: PathBuf,
-    /// The ARN as invoked, with the qualifier the caller gave.
-    pub invoked_arn: String,
-}
-
-impl Resolved {
-    /// The function's whole record, as it was when the call was resolved.
-    pub fn record(&self) -> &FunctionRecord {
-        &self.record
+impl crate::events::Invoker for Control {
+    fn resolve_for_invoke(
+        &self,
+        function: &str,
+        qualifier: Option<&str>,
+    ) -> Result<Resolved, LambdaError> {
+        Control::resolve_for_invoke(self, function, qualifier)
     }
 
-    pub fn config(&self) -> &FunctionConfiguration {
-        self.version
-            .and_then(|n| self.record.versions.get(&n))
-            .unwrap_or(&self.record.latest)
+    fn scheduler(&self) -> &Scheduler {
+        Control::scheduler(self)
     }
 }
 
