@@ -80,7 +80,7 @@ const BUCKET: &str = "lambent-examples";
 /// Creates each example function that does not exist yet, then the examples' bucket.
 pub async fn deploy(control: &Control, objects: &ObjectStore) -> anyhow::Result<()> {
     for ex in EXAMPLES {
-        let zip = crate::cli::zip_entries([(ex.file, ex.source.as_bytes(), false)])?;
+        let zip = crate::archive::zip_entries([(ex.file, ex.source.as_bytes(), false)])?;
         let input = CreateFunction {
             function_name: Some(ex.name.into()),
             runtime: Some(ex.runtime.into()),

@@ -5,6 +5,7 @@
 //! It takes a locked [`data_dir::DataDir`], so no two servers share one directory.
 //! `main.rs` only parses flags and calls it; tests call it on `127.0.0.1:0`.
 
+pub mod archive;
 pub mod auth;
 pub mod cli;
 pub mod config;
