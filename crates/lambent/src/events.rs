@@ -49,7 +49,7 @@ const RECURSION_CONDITION: &str = "RecursiveInvocationDropped";
 pub const DEFAULT_RETRY_DELAY: Duration = Duration::from_secs(60);
 
 /// What the dispatcher needs of the Lambda service: the version an event runs and the
-/// scheduler that runs it. `control` implements it, so the queue never imports the service
+/// scheduler that runs it. `lambda` implements it, so the queue never imports the service
 /// that accepts its events (arrows point down).
 pub trait Invoker: Send + Sync + 'static {
     /// The version `function` (a name or ARN) and `qualifier` run now, as Invoke picks it.

@@ -9,12 +9,12 @@ pub mod archive;
 pub mod auth;
 pub mod cli;
 pub mod config;
-pub mod control;
 pub mod data_dir;
 pub mod edge;
 pub mod events;
 mod examples;
 pub mod invocation;
+pub mod lambda;
 pub mod lineage;
 pub mod logs;
 pub mod runtime_api;
@@ -84,7 +84,7 @@ pub async fn run(
     let reaper = scheduler.spawn_reaper();
     let events =
         events::Events::open(data, config.async_retry_delay).context("opening the event queue")?;
-    let control = control::Control::load(
+    let control = lambda::Control::load(
         store,
         scheduler.clone(),
         events.clone(),

@@ -12,7 +12,7 @@ mod logs_api;
 
 use crate::auth::KeyRing;
 use crate::config::ConnectionLimits;
-use crate::control::{self, ApiRequest, ApiResponse, Control};
+use crate::lambda::{self, ApiRequest, ApiResponse, Control};
 use crate::logs::LogStore;
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode};
@@ -151,10 +151,10 @@ async fn route(
         Service::Lambda
     };
     let (limit, operation) = match service {
-        // Every invocation type's payload fits under the synchronous limit; `control`
+        // Every invocation type's payload fits under the synchronous limit; `lambda`
         // applies the asynchronous ones with AWS's message for them.
         Service::Lambda if path.ends_with("/invocations") => {
-            (control::MAX_SYNC_PAYLOAD, "InvokeFunction")
+            (lambda::MAX_SYNC_PAYLOAD, "InvokeFunction")
         }
         Service::Lambda if path.trim_end_matches('/').ends_with("/invoke-async") => {
             (MAX_SMALL_BODY, "InvokeAsync")
@@ -216,7 +216,7 @@ async fn route(
                 return usage(app, &parts);
             }
             let req = api_request(parts, body, request_id);
-            let resp = control::handle(&app.control, req).await?;
+            let resp = lambda::handle(&app.control, req).await?;
             Ok(api_response(resp))
         }
         Service::Logs => {
