@@ -29,10 +29,6 @@ use tokio::net::TcpListener;
 const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// ... and its whole body within this time.
 const BODY_TIMEOUT: Duration = Duration::from_secs(60);
-/// CreateFunction and UpdateFunctionCode bodies (AWS's limit).
-const MAX_CONTROL_BODY: usize = 70_167_211;
-/// Bodies of every other API call.
-const MAX_SMALL_BODY: usize = 1024 * 1024;
 /// A Logs request's JSON: PutLogEvents may carry 1,048,576 bytes of events (counted as
 /// AWS counts them), which JSON escaping can make several times larger on the wire.
 const MAX_LOGS_BODY: usize = 8 * 1024 * 1024;
@@ -150,23 +146,14 @@ async fn route(
     } else {
         Service::Lambda
     };
+    // The services' route tables say how much of a body their operations take.
     let (limit, operation) = match service {
-        // Every invocation type's payload fits under the synchronous limit; `lambda`
-        // applies the asynchronous ones with AWS's message for them.
-        Service::Lambda if path.ends_with("/invocations") => {
-            (lambda::MAX_SYNC_PAYLOAD, "InvokeFunction")
+        Service::Lambda => {
+            let segments = path_segments(path);
+            let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+            lambda::body_limit(req.method(), &segments)
         }
-        Service::Lambda if path.trim_end_matches('/').ends_with("/invoke-async") => {
-            (MAX_SMALL_BODY, "InvokeAsync")
-        }
-        Service::Lambda
-            if req.method() == http::Method::POST && path == "/2015-03-31/functions" =>
-        {
-            (MAX_CONTROL_BODY, "CreateFunction")
-        }
-        Service::Lambda if path.ends_with("/code") => (MAX_CONTROL_BODY, "UpdateFunctionCode"),
         Service::Logs => (MAX_LOGS_BODY, "logs"),
-        _ => (MAX_SMALL_BODY, "this"),
     };
     let is_logs = matches!(service, Service::Logs);
     let too_large = || {
@@ -333,18 +320,20 @@ fn failed_events(
         .map_err(|e| LambdaError::Service(e.to_string()))
 }
 
-fn api_request(parts: http::request::Parts, body: Bytes, request_id: &str) -> ApiRequest {
-    let segments = parts
-        .uri
-        .path()
-        .split('/')
+/// A path's segments, percent-decoded (`/2015-03-31/functions/f` gives three).
+fn path_segments(path: &str) -> Vec<String> {
+    path.split('/')
         .filter(|s| !s.is_empty())
         .map(|s| {
             percent_encoding::percent_decode_str(s)
                 .decode_utf8_lossy()
                 .into_owned()
         })
-        .collect();
+        .collect()
+}
+
+fn api_request(parts: http::request::Parts, body: Bytes, request_id: &str) -> ApiRequest {
+    let segments = path_segments(parts.uri.path());
     let query = parts
         .uri
         .query()

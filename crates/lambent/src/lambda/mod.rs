@@ -5,6 +5,11 @@
 //! path reads without touching SQLite. Every mutation is serialised by one mutex, written to
 //! the store first, and only then published to the table, so what a client was told exists
 //! survives a restart.
+//!
+//! [`ROUTES`] is the API: every operation on one line, with the IAM action it is authorized
+//! as (AWS's Service Authorization Reference names), the resource it authorizes against and
+//! the most its body may hold; the edge reads the limit before it reads the body, and
+//! [`handle`] dispatches by the route's operation.
 
 mod aliases;
 mod concurrency;
@@ -14,23 +19,262 @@ mod invoke;
 mod provisioned;
 mod recursion;
 mod request;
-mod routes;
 mod tags;
 mod versions;
 
 pub use functions::{CodeInput, CreateFunction};
 pub use invoke::MAX_SYNC_PAYLOAD;
 pub use request::{ApiRequest, ApiResponse};
-pub use routes::handle;
 
 use crate::invocation::Resolved;
 use crate::scheduler::Scheduler;
+use http::Method;
 use lambent_aws::arn::{FunctionArn, FunctionRef, FunctionRefError};
 use lambent_aws::lambda::LambdaError;
 use lambent_store::{FunctionRecord, Store};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
+use Operation::*;
+use Resource::{All, Function, NewFunction, PathArn};
+
+/// CreateFunction and UpdateFunctionCode bodies (AWS's limit).
+pub const MAX_CODE_BODY: usize = 70_167_211;
+/// Bodies of every other API call.
+pub const MAX_API_BODY: usize = 1024 * 1024;
+
+/// What an operation authorizes against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    /// The function's ARN, from the path's function name (or ARN) and its qualifier.
+    Function,
+    /// The function's ARN, from the body's `FunctionName` (CreateFunction).
+    NewFunction,
+    /// The ARN the path names (tags: any taggable resource).
+    PathArn,
+    /// `*`: the operation names no resource.
+    All,
+}
+
+/// How much of a request's body the edge reads before it refuses it (413).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyLimit {
+    /// [`MAX_API_BODY`]; the refusal says "this operation".
+    Api,
+    /// A limit of the operation's own; the refusal names the operation.
+    Own(usize),
+}
+
+/// One operation of the Lambda API.
+pub struct Route {
+    pub method: Method,
+    /// The path, one `/` per segment; `{Name}` matches any one (percent-decoded) segment.
+    pub path: &'static str,
+    pub operation: Operation,
+    /// The IAM action a caller needs (`lambda:InvokeFunction`).
+    pub action: &'static str,
+    pub resource: Resource,
+    pub body_limit: BodyLimit,
+}
+
+/// The operations lambent serves, named as AWS's API reference names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    Invoke,
+    InvokeAsync,
+    CreateFunction,
+    ListFunctions,
+    GetFunction,
+    DeleteFunction,
+    GetFunctionConfiguration,
+    UpdateFunctionConfiguration,
+    UpdateFunctionCode,
+    PublishVersion,
+    ListVersionsByFunction,
+    CreateAlias,
+    ListAliases,
+    GetAlias,
+    UpdateAlias,
+    DeleteAlias,
+    PutFunctionConcurrency,
+    GetFunctionConcurrency,
+    DeleteFunctionConcurrency,
+    PutFunctionRecursionConfig,
+    GetFunctionRecursionConfig,
+    PutProvisionedConcurrencyConfig,
+    GetProvisionedConcurrencyConfig,
+    DeleteProvisionedConcurrencyConfig,
+    PutFunctionEventInvokeConfig,
+    UpdateFunctionEventInvokeConfig,
+    GetFunctionEventInvokeConfig,
+    DeleteFunctionEventInvokeConfig,
+    ListFunctionEventInvokeConfigs,
+    GetAccountSettings,
+    ListTags,
+    TagResource,
+    UntagResource,
+}
+
+const fn route(
+    method: Method,
+    path: &'static str,
+    operation: Operation,
+    action: &'static str,
+    resource: Resource,
+    body_limit: BodyLimit,
+) -> Route {
+    Route {
+        method,
+        path,
+        operation,
+        action,
+        resource,
+        body_limit,
+    }
+}
+
+const GET: Method = Method::GET;
+const PUT: Method = Method::PUT;
+const POST: Method = Method::POST;
+const DELETE: Method = Method::DELETE;
+const API: BodyLimit = BodyLimit::Api;
+
+/// Every operation of the Lambda API. GetProvisionedConcurrencyConfig with `List=ALL` is
+/// ListProvisionedConcurrencyConfigs (`lambda:ListProvisionedConcurrencyConfigs`).
+#[rustfmt::skip]
+pub static ROUTES: &[Route] = &[
+    // Every invocation type's payload fits under the synchronous limit; `invoke.rs` applies
+    // the asynchronous ones with AWS's message for them.
+    route(POST,   "/2015-03-31/functions/{FunctionName}/invocations",            Invoke,                             "lambda:InvokeFunction",                      Function,    BodyLimit::Own(MAX_SYNC_PAYLOAD)),
+    route(POST,   "/2014-11-13/functions/{FunctionName}/invoke-async",           InvokeAsync,                        "lambda:InvokeAsync",                         Function,    BodyLimit::Own(MAX_API_BODY)),
+    route(POST,   "/2015-03-31/functions",                                       CreateFunction,                     "lambda:CreateFunction",                      NewFunction, BodyLimit::Own(MAX_CODE_BODY)),
+    route(GET,    "/2015-03-31/functions",                                       ListFunctions,                      "lambda:ListFunctions",                       All,         API),
+    route(GET,    "/2015-03-31/functions/{FunctionName}",                        GetFunction,                        "lambda:GetFunction",                         Function,    API),
+    route(DELETE, "/2015-03-31/functions/{FunctionName}",                        DeleteFunction,                     "lambda:DeleteFunction",                      Function,    API),
+    route(GET,    "/2015-03-31/functions/{FunctionName}/configuration",          GetFunctionConfiguration,           "lambda:GetFunctionConfiguration",            Function,    API),
+    route(PUT,    "/2015-03-31/functions/{FunctionName}/configuration",          UpdateFunctionConfiguration,        "lambda:UpdateFunctionConfiguration",         Function,    API),
+    route(PUT,    "/2015-03-31/functions/{FunctionName}/code",                   UpdateFunctionCode,                 "lambda:UpdateFunctionCode",                  Function,    BodyLimit::Own(MAX_CODE_BODY)),
+    route(POST,   "/2015-03-31/functions/{FunctionName}/versions",               PublishVersion,                     "lambda:PublishVersion",                      Function,    API),
+    route(GET,    "/2015-03-31/functions/{FunctionName}/versions",               ListVersionsByFunction,             "lambda:ListVersionsByFunction",              Function,    API),
+    route(POST,   "/2015-03-31/functions/{FunctionName}/aliases",                CreateAlias,                        "lambda:CreateAlias",                         Function,    API),
+    route(GET,    "/2015-03-31/functions/{FunctionName}/aliases",                ListAliases,                        "lambda:ListAliases",                         Function,    API),
+    route(GET,    "/2015-03-31/functions/{FunctionName}/aliases/{Name}",         GetAlias,                           "lambda:GetAlias",                            Function,    API),
+    route(PUT,    "/2015-03-31/functions/{FunctionName}/aliases/{Name}",         UpdateAlias,                        "lambda:UpdateAlias",                         Function,    API),
+    route(DELETE, "/2015-03-31/functions/{FunctionName}/aliases/{Name}",         DeleteAlias,                        "lambda:DeleteAlias",                         Function,    API),
+    route(PUT,    "/2017-10-31/functions/{FunctionName}/concurrency",            PutFunctionConcurrency,             "lambda:PutFunctionConcurrency",              Function,    API),
+    route(GET,    "/2019-09-30/functions/{FunctionName}/concurrency",            GetFunctionConcurrency,             "lambda:GetFunctionConcurrency",              Function,    API),
+    route(DELETE, "/2017-10-31/functions/{FunctionName}/concurrency",            DeleteFunctionConcurrency,          "lambda:DeleteFunctionConcurrency",           Function,    API),
+    route(PUT,    "/2024-08-31/functions/{FunctionName}/recursion-config",       PutFunctionRecursionConfig,         "lambda:PutFunctionRecursionConfig",          Function,    API),
+    route(GET,    "/2024-08-31/functions/{FunctionName}/recursion-config",       GetFunctionRecursionConfig,         "lambda:GetFunctionRecursionConfig",          Function,    API),
+    route(PUT,    "/2019-09-30/functions/{FunctionName}/provisioned-concurrency", PutProvisionedConcurrencyConfig,   "lambda:PutProvisionedConcurrencyConfig",     Function,    API),
+    route(GET,    "/2019-09-30/functions/{FunctionName}/provisioned-concurrency", GetProvisionedConcurrencyConfig,   "lambda:GetProvisionedConcurrencyConfig",     Function,    API),
+    route(DELETE, "/2019-09-30/functions/{FunctionName}/provisioned-concurrency", DeleteProvisionedConcurrencyConfig, "lambda:DeleteProvisionedConcurrencyConfig", Function,    API),
+    route(PUT,    "/2019-09-25/functions/{FunctionName}/event-invoke-config",    PutFunctionEventInvokeConfig,       "lambda:PutFunctionEventInvokeConfig",        Function,    API),
+    route(POST,   "/2019-09-25/functions/{FunctionName}/event-invoke-config",    UpdateFunctionEventInvokeConfig,    "lambda:UpdateFunctionEventInvokeConfig",     Function,    API),
+    route(GET,    "/2019-09-25/functions/{FunctionName}/event-invoke-config",    GetFunctionEventInvokeConfig,       "lambda:GetFunctionEventInvokeConfig",        Function,    API),
+    route(DELETE, "/2019-09-25/functions/{FunctionName}/event-invoke-config",    DeleteFunctionEventInvokeConfig,    "lambda:DeleteFunctionEventInvokeConfig",     Function,    API),
+    route(GET,    "/2019-09-25/functions/{FunctionName}/event-invoke-config/list", ListFunctionEventInvokeConfigs,   "lambda:ListFunctionEventInvokeConfigs",      Function,    API),
+    route(GET,    "/2016-08-19/account-settings",                                GetAccountSettings,                 "lambda:GetAccountSettings",                  All,         API),
+    route(GET,    "/2017-03-31/tags/{ARN}",                                      ListTags,                           "lambda:ListTags",                            PathArn,     API),
+    route(POST,   "/2017-03-31/tags/{ARN}",                                      TagResource,                        "lambda:TagResource",                         PathArn,     API),
+    route(DELETE, "/2017-03-31/tags/{ARN}",                                      UntagResource,                      "lambda:UntagResource",                       PathArn,     API),
+];
+
+impl Route {
+    /// The route `method` and the path's (decoded) `segments` name, if any.
+    pub fn find(method: &Method, segments: &[&str]) -> Option<&'static Route> {
+        ROUTES.iter().find(|r| {
+            r.method == *method && {
+                let mut pattern = r.path.split('/').filter(|s| !s.is_empty());
+                let mut given = segments.iter();
+                loop {
+                    match (pattern.next(), given.next()) {
+                        (None, None) => break true,
+                        (Some(p), Some(s)) if p.starts_with('{') || p == *s => continue,
+                        _ => break false,
+                    }
+                }
+            }
+        })
+    }
+
+    /// The segments that fill the path's `{Name}`s, in order.
+    fn names<'a>(&self, segments: &[&'a str]) -> Vec<&'a str> {
+        self.path
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .zip(segments)
+            .filter(|(p, _)| p.starts_with('{'))
+            .map(|(_, s)| *s)
+            .collect()
+    }
+
+    /// How much of the body the edge reads, and the operation a refusal names.
+    pub fn limit(&self) -> (usize, &'static str) {
+        match self.body_limit {
+            BodyLimit::Api => (MAX_API_BODY, "this"),
+            BodyLimit::Own(n) => (n, self.action.trim_start_matches("lambda:")),
+        }
+    }
+}
+
+/// The body limit of a request for `method` on `segments`, and the operation a refusal
+/// names: the route's, else the limit of every API call.
+pub fn body_limit(method: &Method, segments: &[&str]) -> (usize, &'static str) {
+    Route::find(method, segments).map_or((MAX_API_BODY, "this"), Route::limit)
+}
+
+/// Dispatches one authenticated Lambda API request.
+pub async fn handle(ctl: &Control, req: ApiRequest) -> Result<ApiResponse, LambdaError> {
+    let segs: Vec<&str> = req.segments.iter().map(String::as_str).collect();
+    let Some(route) = Route::find(&req.method, &segs) else {
+        return Err(LambdaError::UnknownOperation(format!(
+            "No Lambda operation matches {} /{}",
+            req.method,
+            req.segments.join("/")
+        )));
+    };
+    let names = route.names(&segs);
+    // The function name (or the tagged ARN), and an alias's name.
+    let f = names.first().copied().unwrap_or_default();
+    let a = names.get(1).copied().unwrap_or_default();
+    let req = &req;
+    match route.operation {
+        Invoke => invoke::invoke(ctl, f, req).await,
+        InvokeAsync => invoke::invoke_async_legacy(ctl, f, req).await,
+        CreateFunction => functions::create(ctl, req).await,
+        ListFunctions => functions::list(ctl, req),
+        GetFunction => functions::get(ctl, f, req),
+        DeleteFunction => functions::delete(ctl, f, req),
+        GetFunctionConfiguration => functions::get_configuration(ctl, f, req),
+        UpdateFunctionConfiguration => functions::update_configuration(ctl, f, req),
+        UpdateFunctionCode => functions::update_code(ctl, f, req).await,
+        PublishVersion => versions::publish(ctl, f, req),
+        ListVersionsByFunction => versions::list(ctl, f, req),
+        CreateAlias => aliases::create(ctl, f, req),
+        ListAliases => aliases::list(ctl, f, req),
+        GetAlias => aliases::get(ctl, f, a),
+        UpdateAlias => aliases::update(ctl, f, a, req),
+        DeleteAlias => aliases::delete(ctl, f, a),
+        PutFunctionConcurrency => concurrency::put(ctl, f, req),
+        GetFunctionConcurrency => concurrency::get(ctl, f),
+        DeleteFunctionConcurrency => concurrency::delete(ctl, f),
+        PutFunctionRecursionConfig => recursion::put(ctl, f, req),
+        GetFunctionRecursionConfig => recursion::get(ctl, f),
+        PutProvisionedConcurrencyConfig => provisioned::put(ctl, f, req),
+        GetProvisionedConcurrencyConfig => provisioned::get(ctl, f, req),
+        DeleteProvisionedConcurrencyConfig => provisioned::delete(ctl, f, req),
+        PutFunctionEventInvokeConfig => event_invoke::put(ctl, f, req),
+        UpdateFunctionEventInvokeConfig => event_invoke::update(ctl, f, req),
+        GetFunctionEventInvokeConfig => event_invoke::get(ctl, f, req),
+        DeleteFunctionEventInvokeConfig => event_invoke::delete(ctl, f, req),
+        ListFunctionEventInvokeConfigs => event_invoke::list(ctl, f, req),
+        GetAccountSettings => concurrency::account_settings(ctl),
+        ListTags => tags::list(ctl, f),
+        TagResource => tags::tag(ctl, f, req),
+        UntagResource => tags::untag(ctl, f, req),
+    }
+}
 
 /// Cheap-clone handle to the control plane.
 #[derive(Clone)]
@@ -239,4 +483,66 @@ fn revision_id() -> String {
 
 fn now_millis() -> i64 {
     crate::logs::now_millis()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_has_a_lambda_action_and_its_own_method_and_path() {
+        let mut seen = std::collections::HashSet::new();
+        for r in ROUTES {
+            let name = r.action.strip_prefix("lambda:").unwrap_or("");
+            assert!(
+                name.starts_with(|c: char| c.is_ascii_uppercase())
+                    && name.chars().all(|c| c.is_ascii_alphanumeric()),
+                "{} {}: action {:?}",
+                r.method,
+                r.path,
+                r.action
+            );
+            assert!(
+                seen.insert((r.method.clone(), r.path)),
+                "{} {} twice",
+                r.method,
+                r.path
+            );
+        }
+    }
+
+    #[test]
+    fn routes_are_found_by_method_and_segments() {
+        let r = Route::find(
+            &Method::POST,
+            &["2015-03-31", "functions", "f", "invocations"],
+        );
+        assert_eq!(r.map(|r| r.operation), Some(Invoke));
+        assert_eq!(
+            r.map(|r| r.names(&["2015-03-31", "functions", "f", "invocations"])),
+            Some(vec!["f"])
+        );
+        let r = Route::find(
+            &Method::DELETE,
+            &["2015-03-31", "functions", "f", "aliases", "live"],
+        );
+        assert_eq!(r.map(|r| r.operation), Some(DeleteAlias));
+        assert!(Route::find(&Method::PATCH, &["2015-03-31", "functions"]).is_none());
+        assert!(Route::find(&Method::GET, &["2015-03-31", "functions", "f", "nope"]).is_none());
+        assert_eq!(
+            body_limit(&Method::PUT, &["2015-03-31", "functions", "f", "code"]),
+            (MAX_CODE_BODY, "UpdateFunctionCode")
+        );
+        assert_eq!(
+            body_limit(
+                &Method::POST,
+                &["2014-11-13", "functions", "f", "invoke-async"]
+            ),
+            (MAX_API_BODY, "InvokeAsync")
+        );
+        assert_eq!(
+            body_limit(&Method::GET, &["nothing"]),
+            (MAX_API_BODY, "this")
+        );
+    }
 }
