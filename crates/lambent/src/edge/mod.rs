@@ -8,12 +8,15 @@
 
 mod auth;
 mod connections;
-mod logs_api;
+mod envelopes;
+
+pub use envelopes::lambda_error;
+use envelopes::{aws_json_error, logs_result};
 
 use crate::auth::KeyRing;
 use crate::config::ConnectionLimits;
 use crate::lambda::{self, ApiRequest, ApiResponse, Control};
-use crate::logs::LogStore;
+use crate::logs::{self, LogStore};
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
@@ -29,9 +32,6 @@ use tokio::net::TcpListener;
 const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// ... and its whole body within this time.
 const BODY_TIMEOUT: Duration = Duration::from_secs(60);
-/// A Logs request's JSON: PutLogEvents may carry 1,048,576 bytes of events (counted as
-/// AWS counts them), which JSON escaping can make several times larger on the wire.
-const MAX_LOGS_BODY: usize = 8 * 1024 * 1024;
 
 /// What the edge routes to.
 pub struct App {
@@ -141,7 +141,7 @@ async fn route(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let service = if target.starts_with("Logs_20140328.") {
+    let service = if target.starts_with(logs::TARGET_PREFIX) {
         Service::Logs
     } else {
         Service::Lambda
@@ -153,7 +153,7 @@ async fn route(
             let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
             lambda::body_limit(req.method(), &segments)
         }
-        Service::Logs => (MAX_LOGS_BODY, "logs"),
+        Service::Logs => (logs::body_limit(&target), "logs"),
     };
     let is_logs = matches!(service, Service::Logs);
     let too_large = || {
@@ -167,7 +167,7 @@ async fn route(
             let size = declared
                 .map(|n| n.to_string())
                 .unwrap_or_else(|| format!("over {limit}"));
-            close(logs_api::error_response(&(
+            close(aws_json_error(&(
                 "InvalidParameterException",
                 format!("Upload too large: {size} bytes exceeds limit of {limit}"),
             )))
@@ -206,13 +206,15 @@ async fn route(
             let resp = lambda::handle(&app.control, req).await?;
             Ok(api_response(resp))
         }
-        Service::Logs => {
-            let action = target.trim_start_matches("Logs_20140328.").to_string();
-            Ok(match scope {
-                Err(e) => logs_api::error_response(&e.json_error()),
-                Ok(_) => logs_api::handle(&app.logs, app.control.region(), &action, &body),
-            })
-        }
+        Service::Logs => Ok(match scope {
+            Err(e) => aws_json_error(&e.json_error()),
+            Ok(_) => logs_result(logs::handle(
+                &app.logs,
+                app.control.region(),
+                &target,
+                &body,
+            )),
+        }),
     }
 }
 
@@ -371,16 +373,6 @@ fn api_response(resp: ApiResponse) -> Response<Full<Bytes>> {
     }
     b.body(Full::new(resp.body))
         .unwrap_or_else(|_| plain(StatusCode::INTERNAL_SERVER_ERROR, "bad response header\n"))
-}
-
-/// Lambda's rest-json error envelope.
-pub fn lambda_error(e: &LambdaError) -> Response<Full<Bytes>> {
-    Response::builder()
-        .status(e.status())
-        .header("x-amzn-ErrorType", e.code())
-        .header("Content-Type", "application/json")
-        .body(Full::new(Bytes::from(e.body())))
-        .unwrap_or_else(|_| plain(StatusCode::INTERNAL_SERVER_ERROR, "error\n"))
 }
 
 fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
