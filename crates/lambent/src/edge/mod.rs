@@ -1,11 +1,16 @@
 //! The edge: one listener for every AWS-shaped front door. It assigns request ids, bounds
 //! what a client can make lambent hold (connections in total and per address, header and
-//! body time, body size), authenticates every AWS-API request, and routes it to its service.
+//! body time, body size), authenticates every AWS-API request, and routes it to its service
+//! by credential scope, `X-Amz-Target` or path. It knows no operation of any service: the
+//! service's route table says how much of a body to read (`crate::lambda::ROUTES`,
+//! `crate::logs::ROUTES`). `envelopes.rs` renders the protocols' errors, `admin.rs` lambent's
+//! own `/_lambent/` endpoints.
 //!
 //! Invariant: HTTP types end here. Services receive an authenticated [`ApiRequest`] with a
 //! body already read within its operation's limit; S3, whose bodies are objects, is handed
 //! to s3s (`crate::s3`), which authenticates it and streams the body to the object store.
 
+mod admin;
 mod auth;
 mod connections;
 mod envelopes;
@@ -133,7 +138,7 @@ async fn route(
     }
     if path == "/_lambent/metrics" {
         // Public, as Prometheus scrapes: counts and names, nothing secret.
-        return Ok(metrics(app));
+        return Ok(admin::metrics(app));
     }
     let target = req
         .headers()
@@ -197,10 +202,10 @@ async fn route(
         Service::Lambda => {
             scope.map_err(|e| e.lambda())?;
             if parts.uri.path() == "/_lambent/events/failed" && parts.method == http::Method::GET {
-                return failed_events(app, &parts);
+                return admin::failed_events(app, &parts);
             }
             if parts.uri.path() == "/_lambent/usage" && parts.method == http::Method::GET {
-                return usage(app, &parts);
+                return admin::usage(app, &parts);
             }
             let req = api_request(parts, body, request_id);
             let resp = lambda::handle(&app.control, req).await?;
@@ -216,110 +221,6 @@ async fn route(
             )),
         }),
     }
-}
-
-/// `GET /_lambent/metrics`: Prometheus text.
-fn metrics(app: &App) -> Response<Full<Bytes>> {
-    let (queue_depth, oldest) = app.control.events().queue().depth().unwrap_or((0, None));
-    let gauges = crate::telemetry::Gauges {
-        concurrent: app.control.scheduler().concurrency(),
-        stems: app.control.scheduler().stems_ready(),
-        queue_depth,
-        oldest_event_age: oldest.map(|ms| {
-            std::time::Duration::from_millis((crate::logs::now_millis() - ms).max(0) as u64)
-        }),
-        metric_filters: app
-            .logs
-            .metric_filter_values()
-            .into_iter()
-            .map(|m| crate::telemetry::FilterValue {
-                log_group: m.log_group,
-                filter_name: m.filter_name,
-                metric_namespace: m.metric_namespace,
-                metric_name: m.metric_name,
-                value: m.value,
-            })
-            .collect(),
-    };
-    let body = app.control.scheduler().telemetry().render(&gauges);
-    Response::builder()
-        .status(StatusCode::OK)
-        .header(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")
-        .body(Full::new(Bytes::from(body)))
-        .unwrap_or_else(|_| plain(StatusCode::INTERNAL_SERVER_ERROR, "metrics\n"))
-}
-
-/// The query parameter `name` of a request, decoded.
-fn query_param(parts: &http::request::Parts, name: &str) -> Option<String> {
-    parts.uri.query().and_then(|q| {
-        q.split('&')
-            .filter_map(|p| p.split_once('='))
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| decode_query(v))
-    })
-}
-
-/// A `From`/`To` bound: Unix milliseconds, or an RFC 3339 time or `YYYY-MM-DD` date (UTC).
-fn time_param(text: &str) -> Result<i64, LambdaError> {
-    if let Ok(ms) = text.parse::<i64>() {
-        return Ok(ms);
-    }
-    let full = if text.len() == 10 {
-        format!("{text}T00:00:00Z")
-    } else {
-        text.to_string()
-    };
-    time::OffsetDateTime::parse(&full, &time::format_description::well_known::Rfc3339)
-        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
-        .map_err(|_| {
-            LambdaError::InvalidParameterValue(format!(
-                "{text:?} is not a time: use Unix milliseconds, YYYY-MM-DD or RFC 3339"
-            ))
-        })
-}
-
-/// lambent's own `GET /_lambent/usage[?FunctionName=&From=&To=]` (signed like a Lambda call):
-/// requests, GB-seconds and cost.
-fn usage(app: &App, parts: &http::request::Parts) -> Result<Response<Full<Bytes>>, LambdaError> {
-    let from = query_param(parts, "From")
-        .map(|t| time_param(&t))
-        .transpose()?
-        .unwrap_or(0);
-    let to = query_param(parts, "To")
-        .map(|t| time_param(&t))
-        .transpose()?
-        .unwrap_or(i64::MAX);
-    let function = query_param(parts, "FunctionName");
-    let report = app
-        .control
-        .scheduler()
-        .telemetry()
-        .usage_report(function.as_deref(), from, to)
-        .map_err(|e| LambdaError::Service(format!("reading usage: {e}")))?;
-    Response::builder()
-        .status(StatusCode::OK)
-        .header(http::header::CONTENT_TYPE, "application/json")
-        .body(Full::new(Bytes::from(report.to_string())))
-        .map_err(|e| LambdaError::Service(e.to_string()))
-}
-
-/// lambent's own `GET /_lambent/events/failed[?FunctionName=]` (signed like any Lambda
-/// call): the events that will not be delivered.
-fn failed_events(
-    app: &App,
-    parts: &http::request::Parts,
-) -> Result<Response<Full<Bytes>>, LambdaError> {
-    let function = query_param(parts, "FunctionName");
-    let body = app
-        .control
-        .events()
-        .failed_json(function.as_deref())
-        .map_err(|e| LambdaError::Service(format!("reading failed events: {e}")))?;
-    Response::builder()
-        .status(StatusCode::OK)
-        .header(http::header::CONTENT_TYPE, "application/json")
-        .body(Full::new(Bytes::from(body)))
-        .map_err(|e| LambdaError::Service(e.to_string()))
 }
 
 /// A path's segments, percent-decoded (`/2015-03-31/functions/f` gives three).
