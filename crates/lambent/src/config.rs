@@ -67,7 +67,7 @@ pub struct Config {
     pub billing_granularity_ms: u64,
     pub pricing: Pricing,
     /// Connections the edge holds, in total and per client address (no flag: the defaults).
-    pub connections: crate::edge::ConnectionLimits,
+    pub connections: ConnectionLimits,
     /// Absolute directory of the SDK cache every data directory shares.
     pub runtimes_dir: PathBuf,
 }
@@ -102,8 +102,7 @@ pub const MIN_UNRESERVED_CONCURRENCY: u32 = 10;
 
 /// `--billing-granularity`: a whole number of milliseconds, from 1 ms to 1 s.
 fn billing_granularity_ms(text: &str) -> anyhow::Result<u64> {
-    let d = crate::events::parse_duration(text)
-        .map_err(|e| anyhow::anyhow!("--billing-granularity: {e}"))?;
+    let d = parse_duration(text).map_err(|e| anyhow::anyhow!("--billing-granularity: {e}"))?;
     let ms = d.as_millis() as u64;
     anyhow::ensure!(
         (1..=1000).contains(&ms) && d.as_nanos() % 1_000_000 == 0,
@@ -146,12 +145,95 @@ impl RawConfig {
             examples: self.examples,
             cpu_limits,
             stems: self.stems,
-            async_retry_delay: crate::events::parse_duration(&self.async_retry_delay)
+            async_retry_delay: parse_duration(&self.async_retry_delay)
                 .map_err(|e| anyhow::anyhow!("--async-retry-delay: {e}"))?,
             billing_granularity_ms: billing_granularity_ms(&self.billing_granularity)?,
             pricing: self.pricing,
-            connections: crate::edge::ConnectionLimits::default(),
+            connections: ConnectionLimits::default(),
             runtimes_dir: runtimes_dir(self.runtimes_dir)?,
         })
+    }
+}
+
+/// Parses a duration flag (`--async-retry-delay`, `--billing-granularity`): `90s`, `500ms`, `2m`, or plain seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(i) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let n: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration (e.g. 60s, 500ms, 2m)"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("{text:?}: the unit must be ms, s, m or h")),
+    };
+    if !(0.0..=86_400.0).contains(&secs) {
+        return Err(format!("{text:?} is out of range (0 to 24h)"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// The default bounds: enough for a busy machine's clients (and its functions' SDKs, which
+/// reach lambent from loopback too), few enough that lambent's memory and file descriptors
+/// stay bounded.
+pub const MAX_CONNECTIONS: usize = 4096;
+pub const MAX_CONNECTIONS_PER_ADDRESS: usize = 1024;
+
+/// The bounds one edge applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    pub total: usize,
+    pub per_address: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> ConnectionLimits {
+        ConnectionLimits {
+            total: MAX_CONNECTIONS,
+            per_address: MAX_CONNECTIONS_PER_ADDRESS,
+        }
+    }
+}
+
+impl ConnectionLimits {
+    /// The limits, lowered when `open_files` could not hold them: half the descriptors stay
+    /// for environments (pipes, Runtime API listeners) and the stores.
+    pub fn fitted_to(self, open_files: u64) -> ConnectionLimits {
+        let room = usize::try_from(open_files / 2).unwrap_or(usize::MAX).max(1);
+        let total = self.total.min(room);
+        ConnectionLimits {
+            total,
+            per_address: self.per_address.min(total),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_units() {
+        assert_eq!(parse_duration("60s").unwrap(), Duration::from_secs(60));
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        assert_eq!(parse_duration("3").unwrap(), Duration::from_secs(3));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5d").is_err());
+    }
+
+    #[test]
+    fn few_open_files_lower_the_limits() {
+        let d = ConnectionLimits::default();
+        assert_eq!(d.fitted_to(1 << 20), d);
+        let low = d.fitted_to(1024);
+        assert_eq!((low.total, low.per_address), (512, 512));
+        let tiny = d.fitted_to(100);
+        assert_eq!((tiny.total, tiny.per_address), (50, 50));
     }
 }

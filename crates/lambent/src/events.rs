@@ -21,11 +21,12 @@
 //! Invariant: no accepted event is lost. It is deleted only once it has run successfully.
 //! When it will not run again it is kept as failed, which `lambent events failed` lists.
 
-use crate::control::Control;
+use crate::invocation::{Invocation, Outcome, Resolved};
 use crate::lineage::{Lineage, MAX_HOPS};
-use crate::scheduler::{Invocation, Outcome};
+use crate::scheduler::Scheduler;
 use bytes::Bytes;
 use lambent_aws::lambda::model::EventInvokeConfig;
+use lambent_aws::lambda::LambdaError;
 use lambent_store::queue::{Event, NewEvent};
 use lambent_store::Queue;
 use std::collections::HashMap;
@@ -46,6 +47,20 @@ const RECURSION_CONDITION: &str = "RecursiveInvocationDropped";
 
 /// AWS's wait before the second attempt; the third waits twice as long.
 pub const DEFAULT_RETRY_DELAY: Duration = Duration::from_secs(60);
+
+/// What the dispatcher needs of the Lambda service: the version an event runs and the
+/// scheduler that runs it. `lambda` implements it, so the queue never imports the service
+/// that accepts its events (arrows point down).
+pub trait Invoker: Send + Sync + 'static {
+    /// The version `function` (a name or ARN) and `qualifier` run now, as Invoke picks it.
+    fn resolve_for_invoke(
+        &self,
+        function: &str,
+        qualifier: Option<&str>,
+    ) -> Result<Resolved, LambdaError>;
+
+    fn scheduler(&self) -> &Scheduler;
+}
 
 /// Cheap-clone handle on the queue and its dispatcher.
 #[derive(Clone)]
@@ -103,12 +118,12 @@ impl Events {
     }
 
     /// Starts the dispatcher; it runs until the returned task is aborted.
-    pub fn spawn_dispatcher(&self, ctl: Control) -> tokio::task::JoinHandle<()> {
+    pub fn spawn_dispatcher(&self, ctl: Arc<dyn Invoker>) -> tokio::task::JoinHandle<()> {
         let events = self.clone();
         tokio::spawn(async move { events.dispatch(ctl).await })
     }
 
-    async fn dispatch(self, ctl: Control) {
+    async fn dispatch(self, ctl: Arc<dyn Invoker>) {
         loop {
             let (skip, mut per_function) = {
                 let running = self.running();
@@ -145,7 +160,7 @@ impl Events {
                             let (events, ctl) = (self.clone(), ctl.clone());
                             tokio::spawn(async move {
                                 let id = event.id;
-                                events.deliver(&ctl, event).await;
+                                events.deliver(&*ctl, event).await;
                                 events.running().remove(&id);
                                 events.inner.wake.notify_one();
                             });
@@ -171,7 +186,7 @@ impl Events {
     }
 
     /// Runs one event to its next state: delivered, rescheduled or failed.
-    async fn deliver(&self, ctl: &Control, event: Event) {
+    async fn deliver(&self, ctl: &dyn Invoker, event: Event) {
         let now = now_ms();
         let resolved = match ctl.resolve_for_invoke(&event.function, event.qualifier.as_deref()) {
             Ok(r) => r,
@@ -337,7 +352,7 @@ impl Events {
     /// Fails an event that did not get its turn in time, recording it to `OnFailure`.
     async fn finish_failed(
         &self,
-        ctl: &Control,
+        ctl: &dyn Invoker,
         config: &EventInvokeConfig,
         event: &Event,
         (function_arn, version): (&str, &str),
@@ -399,7 +414,7 @@ impl Events {
     /// records. Only Lambda functions are delivered to; other destinations are reported.
     async fn send_to_destination(
         &self,
-        ctl: &Control,
+        ctl: &dyn Invoker,
         destination: &str,
         body: Vec<u8>,
         lineage: Option<String>,
@@ -467,7 +482,7 @@ impl Events {
 }
 
 /// Says in the function's log why an event of it did not run (AWS notifies by e-mail).
-fn log_recursion_stop(ctl: &Control, event: &Event, lineage: &Lineage) {
+fn log_recursion_stop(ctl: &dyn Invoker, event: &Event, lineage: &Lineage) {
     let message = format!(
         "lambent stopped event {} of {}: the function ran more than {MAX_HOPS} times in one chain of events (recursive loop detection; Lineage={lineage}). It is kept as a failed event; if the loop is intended, allow it with `aws lambda put-function-recursion-config --function-name {} --recursive-loop Allow`.",
         event.request_id, event.function, event.function
@@ -550,42 +565,9 @@ fn now_ms() -> i64 {
     crate::logs::now_millis()
 }
 
-/// Parses `--async-retry-delay`: `90s`, `500ms`, `2m`, or plain seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit() && c != '.') {
-        Some(i) => text.split_at(i),
-        None => (text, "s"),
-    };
-    let n: f64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration (e.g. 60s, 500ms, 2m)"))?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return Err(format!("{text:?}: the unit must be ms, s, m or h")),
-    };
-    if !(0.0..=86_400.0).contains(&secs) {
-        return Err(format!("{text:?} is out of range (0 to 24h)"));
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_parse_with_units() {
-        assert_eq!(parse_duration("60s").unwrap(), Duration::from_secs(60));
-        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
-        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
-        assert_eq!(parse_duration("3").unwrap(), Duration::from_secs(3));
-        assert!(parse_duration("soon").is_err());
-        assert!(parse_duration("5d").is_err());
-    }
 
     #[test]
     fn destinations_name_lambda_functions() {

@@ -3,7 +3,7 @@
 //! the thumbnails example. A function, bucket or notification configuration that already
 //! exists is left as the user has it.
 
-use crate::control::{Control, CreateFunction};
+use crate::lambda::{Control, CreateFunction};
 use anyhow::Context;
 use base64::Engine;
 use lambent_aws::arn::FunctionArn;
@@ -80,7 +80,7 @@ const BUCKET: &str = "lambent-examples";
 /// Creates each example function that does not exist yet, then the examples' bucket.
 pub async fn deploy(control: &Control, objects: &ObjectStore) -> anyhow::Result<()> {
     for ex in EXAMPLES {
-        let zip = crate::cli::zip_entries([(ex.file, ex.source.as_bytes(), false)])?;
+        let zip = crate::archive::zip_entries([(ex.file, ex.source.as_bytes(), false)])?;
         let input = CreateFunction {
             function_name: Some(ex.name.into()),
             runtime: Some(ex.runtime.into()),
@@ -90,7 +90,7 @@ pub async fn deploy(control: &Control, objects: &ObjectStore) -> anyhow::Result<
             timeout: Some(ex.timeout),
             memory_size: Some(ex.memory_size),
             environment: Some(Environment::default()),
-            code: Some(crate::control::CodeInput {
+            code: Some(crate::lambda::CodeInput {
                 zip_file: Some(base64::engine::general_purpose::STANDARD.encode(&zip)),
                 ..Default::default()
             }),

@@ -5,14 +5,16 @@
 //! It takes a locked [`data_dir::DataDir`], so no two servers share one directory.
 //! `main.rs` only parses flags and calls it; tests call it on `127.0.0.1:0`.
 
+pub mod archive;
 pub mod auth;
 pub mod cli;
 pub mod config;
-pub mod control;
 pub mod data_dir;
 pub mod edge;
 pub mod events;
 mod examples;
+pub mod invocation;
+pub mod lambda;
 pub mod lineage;
 pub mod logs;
 pub mod runtime_api;
@@ -82,14 +84,14 @@ pub async fn run(
     let reaper = scheduler.spawn_reaper();
     let events =
         events::Events::open(data, config.async_retry_delay).context("opening the event queue")?;
-    let control = control::Control::load(
+    let control = lambda::Control::load(
         store,
         scheduler.clone(),
         events.clone(),
         config.region.clone(),
     )?;
     // Events accepted before a restart (or a kill) are delivered from here on.
-    let dispatcher = events.spawn_dispatcher(control.clone());
+    let dispatcher = events.spawn_dispatcher(Arc::new(control.clone()));
     let objects = Arc::new(
         lambent_store::objects::ObjectStore::open(&data.join("objects"))
             .context("opening the object store")?,

@@ -8,7 +8,7 @@
 //! times their memory sizes (integers all the way; GB-seconds only at the end).
 
 use crate::config::Pricing;
-use crate::scheduler::{Completed, Outcome};
+use crate::invocation::{Completed, Outcome};
 use lambent_store::usage::{UsageDelta, UsageRow};
 use lambent_store::UsageStore;
 use std::collections::{BTreeMap, HashMap};

@@ -1,9 +1,9 @@
 //! `lambent function create|list|get|update|delete`.
 
-use super::archive::zip_path;
 use super::client::{segment, Call, Client};
 use super::table::{Align, Table};
 use super::ClientArgs;
+use crate::archive::zip_path;
 use anyhow::Context;
 use base64::Engine;
 use bytes::Bytes;

@@ -1,7 +1,6 @@
 //! The command line: `lambent up` runs the server; every other command is a client of the
 //! public API (SigV4-signed, like any AWS tool), friendlier than the aws CLI.
 
-mod archive;
 mod bench;
 mod client;
 mod events;
@@ -14,7 +13,6 @@ mod up;
 mod usage;
 
 pub use crate::data_dir::{ENDPOINT_FILE, PID_FILE};
-pub use archive::zip_entries;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;

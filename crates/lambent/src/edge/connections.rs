@@ -6,44 +6,10 @@
 //! it is accepted: the accept loop never waits for a slot, so the backlog never fills and
 //! other addresses (and the connections already open) keep being served.
 
+use crate::config::ConnectionLimits;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
-
-/// The default bounds: enough for a busy machine's clients (and its functions' SDKs, which
-/// reach lambent from loopback too), few enough that lambent's memory and file descriptors
-/// stay bounded.
-pub const MAX_CONNECTIONS: usize = 4096;
-pub const MAX_CONNECTIONS_PER_ADDRESS: usize = 1024;
-
-/// The bounds one edge applies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ConnectionLimits {
-    pub total: usize,
-    pub per_address: usize,
-}
-
-impl Default for ConnectionLimits {
-    fn default() -> ConnectionLimits {
-        ConnectionLimits {
-            total: MAX_CONNECTIONS,
-            per_address: MAX_CONNECTIONS_PER_ADDRESS,
-        }
-    }
-}
-
-impl ConnectionLimits {
-    /// The limits, lowered when `open_files` could not hold them: half the descriptors stay
-    /// for environments (pipes, Runtime API listeners) and the stores.
-    pub fn fitted_to(self, open_files: u64) -> ConnectionLimits {
-        let room = usize::try_from(open_files / 2).unwrap_or(usize::MAX).max(1);
-        let total = self.total.min(room);
-        ConnectionLimits {
-            total,
-            per_address: self.per_address.min(total),
-        }
-    }
-}
 
 /// Whom a connection is counted against: an IPv4 address, or an IPv6 /64 (one host is
 /// usually given a whole /64, so single IPv6 addresses would not bound it).
@@ -175,16 +141,6 @@ mod tests {
         let _a: Vec<_> = (0..3).map(|_| c.admit(ip("10.0.0.1")).unwrap()).collect();
         let _b = c.admit(ip("10.0.0.2")).unwrap();
         assert!(c.admit(ip("10.0.0.3")).is_none());
-    }
-
-    #[test]
-    fn few_open_files_lower_the_limits() {
-        let d = ConnectionLimits::default();
-        assert_eq!(d.fitted_to(1 << 20), d);
-        let low = d.fitted_to(1024);
-        assert_eq!((low.total, low.per_address), (512, 512));
-        let tiny = d.fitted_to(100);
-        assert_eq!((tiny.total, tiny.per_address), (50, 50));
     }
 
     #[test]

@@ -1,20 +1,27 @@
 //! The edge: one listener for every AWS-shaped front door. It assigns request ids, bounds
 //! what a client can make lambent hold (connections in total and per address, header and
-//! body time, body size), authenticates every AWS-API request, and routes it to its service.
+//! body time, body size), authenticates every AWS-API request, and routes it to its service
+//! by credential scope, `X-Amz-Target` or path. It knows no operation of any service: the
+//! service's route table says how much of a body to read (`crate::lambda::ROUTES`,
+//! `crate::logs::ROUTES`). `envelopes.rs` renders the protocols' errors, `admin.rs` lambent's
+//! own `/_lambent/` endpoints.
 //!
 //! Invariant: HTTP types end here. Services receive an authenticated [`ApiRequest`] with a
 //! body already read within its operation's limit; S3, whose bodies are objects, is handed
 //! to s3s (`crate::s3`), which authenticates it and streams the body to the object store.
 
+mod admin;
 mod auth;
 mod connections;
-mod logs_api;
+mod envelopes;
 
-pub use connections::{ConnectionLimits, MAX_CONNECTIONS, MAX_CONNECTIONS_PER_ADDRESS};
+pub use envelopes::lambda_error;
+use envelopes::{aws_json_error, logs_result};
 
 use crate::auth::KeyRing;
-use crate::control::{self, ApiRequest, ApiResponse, Control};
-use crate::logs::LogStore;
+use crate::config::ConnectionLimits;
+use crate::lambda::{self, ApiRequest, ApiResponse, Control};
+use crate::logs::{self, LogStore};
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
@@ -30,13 +37,6 @@ use tokio::net::TcpListener;
 const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// ... and its whole body within this time.
 const BODY_TIMEOUT: Duration = Duration::from_secs(60);
-/// CreateFunction and UpdateFunctionCode bodies (AWS's limit).
-const MAX_CONTROL_BODY: usize = 70_167_211;
-/// Bodies of every other API call.
-const MAX_SMALL_BODY: usize = 1024 * 1024;
-/// A Logs request's JSON: PutLogEvents may carry 1,048,576 bytes of events (counted as
-/// AWS counts them), which JSON escaping can make several times larger on the wire.
-const MAX_LOGS_BODY: usize = 8 * 1024 * 1024;
 
 /// What the edge routes to.
 pub struct App {
@@ -138,7 +138,7 @@ async fn route(
     }
     if path == "/_lambent/metrics" {
         // Public, as Prometheus scrapes: counts and names, nothing secret.
-        return Ok(metrics(app));
+        return Ok(admin::metrics(app));
     }
     let target = req
         .headers()
@@ -146,28 +146,19 @@ async fn route(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let service = if target.starts_with("Logs_20140328.") {
+    let service = if target.starts_with(logs::TARGET_PREFIX) {
         Service::Logs
     } else {
         Service::Lambda
     };
+    // The services' route tables say how much of a body their operations take.
     let (limit, operation) = match service {
-        // Every invocation type's payload fits under the synchronous limit; `control`
-        // applies the asynchronous ones with AWS's message for them.
-        Service::Lambda if path.ends_with("/invocations") => {
-            (control::MAX_SYNC_PAYLOAD, "InvokeFunction")
+        Service::Lambda => {
+            let segments = path_segments(path);
+            let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+            lambda::body_limit(req.method(), &segments)
         }
-        Service::Lambda if path.trim_end_matches('/').ends_with("/invoke-async") => {
-            (MAX_SMALL_BODY, "InvokeAsync")
-        }
-        Service::Lambda
-            if req.method() == http::Method::POST && path == "/2015-03-31/functions" =>
-        {
-            (MAX_CONTROL_BODY, "CreateFunction")
-        }
-        Service::Lambda if path.ends_with("/code") => (MAX_CONTROL_BODY, "UpdateFunctionCode"),
-        Service::Logs => (MAX_LOGS_BODY, "logs"),
-        _ => (MAX_SMALL_BODY, "this"),
+        Service::Logs => (logs::body_limit(&target), "logs"),
     };
     let is_logs = matches!(service, Service::Logs);
     let too_large = || {
@@ -181,7 +172,7 @@ async fn route(
             let size = declared
                 .map(|n| n.to_string())
                 .unwrap_or_else(|| format!("over {limit}"));
-            close(logs_api::error_response(&(
+            close(aws_json_error(&(
                 "InvalidParameterException",
                 format!("Upload too large: {size} bytes exceeds limit of {limit}"),
             )))
@@ -211,141 +202,41 @@ async fn route(
         Service::Lambda => {
             scope.map_err(|e| e.lambda())?;
             if parts.uri.path() == "/_lambent/events/failed" && parts.method == http::Method::GET {
-                return failed_events(app, &parts);
+                return admin::failed_events(app, &parts);
             }
             if parts.uri.path() == "/_lambent/usage" && parts.method == http::Method::GET {
-                return usage(app, &parts);
+                return admin::usage(app, &parts);
             }
             let req = api_request(parts, body, request_id);
-            let resp = control::handle(&app.control, req).await?;
+            let resp = lambda::handle(&app.control, req).await?;
             Ok(api_response(resp))
         }
-        Service::Logs => {
-            let action = target.trim_start_matches("Logs_20140328.").to_string();
-            Ok(match scope {
-                Err(e) => logs_api::error_response(&e.json_error()),
-                Ok(_) => logs_api::handle(&app.logs, app.control.region(), &action, &body),
-            })
-        }
-    }
-}
-
-/// `GET /_lambent/metrics`: Prometheus text.
-fn metrics(app: &App) -> Response<Full<Bytes>> {
-    let (queue_depth, oldest) = app.control.events().queue().depth().unwrap_or((0, None));
-    let gauges = crate::telemetry::Gauges {
-        concurrent: app.control.scheduler().concurrency(),
-        stems: app.control.scheduler().stems_ready(),
-        queue_depth,
-        oldest_event_age: oldest.map(|ms| {
-            std::time::Duration::from_millis((crate::logs::now_millis() - ms).max(0) as u64)
+        Service::Logs => Ok(match scope {
+            Err(e) => aws_json_error(&e.json_error()),
+            Ok(_) => logs_result(logs::handle(
+                &app.logs,
+                app.control.region(),
+                &target,
+                &body,
+            )),
         }),
-        metric_filters: app
-            .logs
-            .metric_filter_values()
-            .into_iter()
-            .map(|m| crate::telemetry::FilterValue {
-                log_group: m.log_group,
-                filter_name: m.filter_name,
-                metric_namespace: m.metric_namespace,
-                metric_name: m.metric_name,
-                value: m.value,
-            })
-            .collect(),
-    };
-    let body = app.control.scheduler().telemetry().render(&gauges);
-    Response::builder()
-        .status(StatusCode::OK)
-        .header(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")
-        .body(Full::new(Bytes::from(body)))
-        .unwrap_or_else(|_| plain(StatusCode::INTERNAL_SERVER_ERROR, "metrics\n"))
-}
-
-/// The query parameter `name` of a request, decoded.
-fn query_param(parts: &http::request::Parts, name: &str) -> Option<String> {
-    parts.uri.query().and_then(|q| {
-        q.split('&')
-            .filter_map(|p| p.split_once('='))
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| decode_query(v))
-    })
-}
-
-/// A `From`/`To` bound: Unix milliseconds, or an RFC 3339 time or `YYYY-MM-DD` date (UTC).
-fn time_param(text: &str) -> Result<i64, LambdaError> {
-    if let Ok(ms) = text.parse::<i64>() {
-        return Ok(ms);
     }
-    let full = if text.len() == 10 {
-        format!("{text}T00:00:00Z")
-    } else {
-        text.to_string()
-    };
-    time::OffsetDateTime::parse(&full, &time::format_description::well_known::Rfc3339)
-        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
-        .map_err(|_| {
-            LambdaError::InvalidParameterValue(format!(
-                "{text:?} is not a time: use Unix milliseconds, YYYY-MM-DD or RFC 3339"
-            ))
-        })
 }
 
-/// lambent's own `GET /_lambent/usage[?FunctionName=&From=&To=]` (signed like a Lambda call):
-/// requests, GB-seconds and cost.
-fn usage(app: &App, parts: &http::request::Parts) -> Result<Response<Full<Bytes>>, LambdaError> {
-    let from = query_param(parts, "From")
-        .map(|t| time_param(&t))
-        .transpose()?
-        .unwrap_or(0);
-    let to = query_param(parts, "To")
-        .map(|t| time_param(&t))
-        .transpose()?
-        .unwrap_or(i64::MAX);
-    let function = query_param(parts, "FunctionName");
-    let report = app
-        .control
-        .scheduler()
-        .telemetry()
-        .usage_report(function.as_deref(), from, to)
-        .map_err(|e| LambdaError::Service(format!("reading usage: {e}")))?;
-    Response::builder()
-        .status(StatusCode::OK)
-        .header(http::header::CONTENT_TYPE, "application/json")
-        .body(Full::new(Bytes::from(report.to_string())))
-        .map_err(|e| LambdaError::Service(e.to_string()))
-}
-
-/// lambent's own `GET /_lambent/events/failed[?FunctionName=]` (signed like any Lambda
-/// call): the events that will not be delivered.
-fn failed_events(
-    app: &App,
-    parts: &http::request::Parts,
-) -> Result<Response<Full<Bytes>>, LambdaError> {
-    let function = query_param(parts, "FunctionName");
-    let body = app
-        .control
-        .events()
-        .failed_json(function.as_deref())
-        .map_err(|e| LambdaError::Service(format!("reading failed events: {e}")))?;
-    Response::builder()
-        .status(StatusCode::OK)
-        .header(http::header::CONTENT_TYPE, "application/json")
-        .body(Full::new(Bytes::from(body)))
-        .map_err(|e| LambdaError::Service(e.to_string()))
-}
-
-fn api_request(parts: http::request::Parts, body: Bytes, request_id: &str) -> ApiRequest {
-    let segments = parts
-        .uri
-        .path()
-        .split('/')
+/// A path's segments, percent-decoded (`/2015-03-31/functions/f` gives three).
+fn path_segments(path: &str) -> Vec<String> {
+    path.split('/')
         .filter(|s| !s.is_empty())
         .map(|s| {
             percent_encoding::percent_decode_str(s)
                 .decode_utf8_lossy()
                 .into_owned()
         })
-        .collect();
+        .collect()
+}
+
+fn api_request(parts: http::request::Parts, body: Bytes, request_id: &str) -> ApiRequest {
+    let segments = path_segments(parts.uri.path());
     let query = parts
         .uri
         .query()
@@ -383,16 +274,6 @@ fn api_response(resp: ApiResponse) -> Response<Full<Bytes>> {
     }
     b.body(Full::new(resp.body))
         .unwrap_or_else(|_| plain(StatusCode::INTERNAL_SERVER_ERROR, "bad response header\n"))
-}
-
-/// Lambda's rest-json error envelope.
-pub fn lambda_error(e: &LambdaError) -> Response<Full<Bytes>> {
-    Response::builder()
-        .status(e.status())
-        .header("x-amzn-ErrorType", e.code())
-        .header("Content-Type", "application/json")
-        .body(Full::new(Bytes::from(e.body())))
-        .unwrap_or_else(|_| plain(StatusCode::INTERNAL_SERVER_ERROR, "error\n"))
 }
 
 fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {

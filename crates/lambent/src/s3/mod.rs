@@ -5,7 +5,8 @@
 //! `listing.rs`), with `auth.rs` holding the key-ring glue and `checksum.rs` the additional
 //! checksums (`x-amz-checksum-*`, as headers or aws-chunked trailers). Bucket notifications are
 //! configured in `notifications.rs` and, once a change is committed, queued as Lambda events
-//! by `notify.rs` before the response goes out.
+//! by `notify.rs` before the response goes out. s3s routes requests itself; [`ROUTES`] names
+//! each operation's IAM action and the resource it authorizes against.
 //!
 //! Invariant: no object byte is buffered whole (bodies stream to and from the store's files),
 //! and no request reaches the store unauthenticated.
@@ -31,6 +32,65 @@ use std::sync::Arc;
 
 /// The largest file a POST (browser form) upload may carry.
 pub const POST_OBJECT_MAX_BYTES: u64 = 64 * 1024 * 1024;
+
+/// What an operation authorizes against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    /// `arn:aws:s3:::BUCKET`.
+    Bucket,
+    /// `arn:aws:s3:::BUCKET/KEY` (DeleteObjects: each key's).
+    Object,
+    /// `*`: the operation names no resource.
+    All,
+}
+
+/// One operation of the S3 API, as s3s names it; s3s does the routing.
+pub struct Route {
+    pub operation: &'static str,
+    /// The IAM action a caller needs (`s3:PutObject`), as AWS's Service Authorization
+    /// Reference names it: several operations share one.
+    pub action: &'static str,
+    pub resource: Resource,
+}
+
+/// Every operation lambent serves. CopyObject and UploadPartCopy also read their source
+/// (`s3:GetObject` on its ARN).
+#[rustfmt::skip]
+pub static ROUTES: &[Route] = {
+    use Resource::*;
+    const fn r(operation: &'static str, action: &'static str, resource: Resource) -> Route {
+        Route { operation, action, resource }
+    }
+    &[
+        r("CreateBucket",                       "s3:CreateBucket",               Bucket),
+        r("HeadBucket",                         "s3:ListBucket",                 Bucket),
+        r("GetBucketLocation",                  "s3:GetBucketLocation",          Bucket),
+        r("ListBuckets",                        "s3:ListAllMyBuckets",           All),
+        r("DeleteBucket",                       "s3:DeleteBucket",               Bucket),
+        r("PutObject",                          "s3:PutObject",                  Object),
+        r("GetObject",                          "s3:GetObject",                  Object),
+        r("HeadObject",                         "s3:GetObject",                  Object),
+        r("DeleteObject",                       "s3:DeleteObject",               Object),
+        r("DeleteObjects",                      "s3:DeleteObject",               Object),
+        r("ListObjectsV2",                      "s3:ListBucket",                 Bucket),
+        r("ListObjects",                        "s3:ListBucket",                 Bucket),
+        r("CopyObject",                         "s3:PutObject",                  Object),
+        r("CreateMultipartUpload",              "s3:PutObject",                  Object),
+        r("UploadPart",                         "s3:PutObject",                  Object),
+        r("UploadPartCopy",                     "s3:PutObject",                  Object),
+        r("CompleteMultipartUpload",            "s3:PutObject",                  Object),
+        r("AbortMultipartUpload",               "s3:AbortMultipartUpload",       Object),
+        r("ListParts",                          "s3:ListMultipartUploadParts",   Object),
+        r("ListMultipartUploads",               "s3:ListBucketMultipartUploads", Bucket),
+        r("PutBucketNotificationConfiguration", "s3:PutBucketNotification",      Bucket),
+        r("GetBucketNotificationConfiguration", "s3:GetBucketNotification",      Bucket),
+    ]
+};
+
+/// The route of an s3s operation name (`PutObject`), if lambent serves it.
+pub fn route(operation: &str) -> Option<&'static Route> {
+    ROUTES.iter().find(|r| r.operation == operation)
+}
 
 /// Builds the S3 service over `store`, authenticating with `keyring`.
 pub fn service(
@@ -374,5 +434,50 @@ impl s3s::S3 for Api {
         req: S3Request<GetBucketNotificationConfigurationInput>,
     ) -> S3Result<S3Response<GetBucketNotificationConfigurationOutput>> {
         self.get_notifications(req.input).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The operations `impl s3s::S3 for Api` serves, named as AWS names them.
+    fn served() -> Vec<String> {
+        let source = include_str!("mod.rs");
+        let body = &source[source.find("impl s3s::S3 for Api {").unwrap()..];
+        let body = &body[..body.find("\n}\n").unwrap()];
+        body.split("async fn ")
+            .skip(1)
+            .map(|f| {
+                let name = &f[..f.find('(').unwrap()];
+                name.split('_')
+                    .map(|w| match w {
+                        "v2" => "V2".to_string(),
+                        w => w[..1].to_uppercase() + &w[1..],
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_operation_served_has_an_s3_action() {
+        let served = served();
+        assert!(served.len() >= 20, "{served:?}");
+        for op in &served {
+            let r = route(op).unwrap_or_else(|| panic!("{op} has no route"));
+            assert!(r.action.starts_with("s3:"), "{op}: {}", r.action);
+        }
+        for r in ROUTES {
+            assert!(
+                served.iter().any(|op| op == r.operation),
+                "{} is not served",
+                r.operation
+            );
+        }
+        assert_eq!(
+            route("ListObjectsV2").map(|r| r.action),
+            Some("s3:ListBucket")
+        );
     }
 }

@@ -14,8 +14,8 @@
 
 use super::notifications::Stored;
 use super::{blocking, now_millis};
-use crate::control::Control;
 use crate::events::Events;
+use crate::lambda::Control;
 use lambent_store::objects::ObjectStore;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use s3s::{S3Error, S3ErrorCode, S3Request, S3Result};

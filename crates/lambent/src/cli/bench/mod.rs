@@ -7,10 +7,10 @@ mod delivery;
 mod memory;
 mod s3;
 
-use super::archive::zip_entries;
 use super::client::{segment, Call, Client, Reply};
 use super::table::{Align, Table};
 use super::ClientArgs;
+use crate::archive::zip_entries;
 use base64::Engine;
 use bytes::Bytes;
 use clap::Args;

@@ -3,10 +3,9 @@
 //! (`../shared/spec/logs-api.md`). Inputs are parsed and validated here; the store gets
 //! plain names, events and filter definitions.
 
+use super::Operation::*;
+use super::{Route, TARGET_PREFIX};
 use crate::logs::{self, LogEvent, LogStore, LogStoreError, MetricFilter, StreamEntry};
-use bytes::Bytes;
-use http::{Response, StatusCode};
-use http_body_util::Full;
 use lambent_aws::arn::ACCOUNT_ID;
 use lambent_aws::logs::model::{
     DescribeGroupsInput, DescribeStreamsInput, FilterEventsInput, GetEventsInput, GroupInput,
@@ -31,46 +30,37 @@ const MAX_PATTERN: usize = 1024;
 /// `startTime` minus this.
 const FUTURE_SLACK_MILLIS: i64 = 2 * 3_600_000 + 60_000;
 
-/// Serves one Logs action.
-pub fn handle(logs: &LogStore, region: &str, action: &str, body: &[u8]) -> Response<Full<Bytes>> {
+/// Serves one Logs operation (`target` is the whole `X-Amz-Target`); the edge renders the result in awsJson's envelope.
+pub fn handle(
+    logs: &LogStore,
+    region: &str,
+    target: &str,
+    body: &[u8],
+) -> Result<Value, LogsError> {
+    let Some(route) = Route::find(target) else {
+        return Err(LogsError::UnknownOperation(format!(
+            "lambent does not implement Logs {} yet.",
+            target.trim_start_matches(TARGET_PREFIX)
+        )));
+    };
     let api = Api { logs, region };
     let body = if body.is_empty() { b"{}" } else { body };
-    match route(&api, action, body) {
-        Ok(v) => ok(&v),
-        Err(e) => {
-            let mut r = Response::new(Full::new(Bytes::from(e.body())));
-            *r.status_mut() = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
-            let headers = r.headers_mut();
-            headers.insert("Content-Type", JSON_1_1.clone());
-            if let Ok(v) = http::HeaderValue::from_str(e.code()) {
-                headers.insert("x-amzn-ErrorType", v);
-            }
-            r
-        }
-    }
-}
-
-/// Every action lambent serves.
-fn route(api: &Api, action: &str, body: &[u8]) -> Result<Value, LogsError> {
-    match action {
-        "CreateLogGroup" => api.create_log_group(input(body)?),
-        "DeleteLogGroup" => api.delete_log_group(input(body)?),
-        "DescribeLogGroups" => api.describe_log_groups(input(body)?),
-        "PutRetentionPolicy" => api.put_retention_policy(input(body)?),
-        "DeleteRetentionPolicy" => api.delete_retention_policy(input(body)?),
-        "CreateLogStream" => api.create_log_stream(input(body)?),
-        "DeleteLogStream" => api.delete_log_stream(input(body)?),
-        "DescribeLogStreams" => api.describe_log_streams(input(body)?),
-        "PutLogEvents" => api.put_log_events(input(body)?),
-        "GetLogEvents" => api.get_log_events(input(body)?),
-        "FilterLogEvents" => api.filter_log_events(input(body)?),
-        "PutMetricFilter" => api.put_metric_filter(input(body)?),
-        "DescribeMetricFilters" => api.describe_metric_filters(input(body)?),
-        "DeleteMetricFilter" => api.delete_metric_filter(input(body)?),
-        "TestMetricFilter" => test_metric_filter(input(body)?),
-        other => Err(LogsError::UnknownOperation(format!(
-            "lambent does not implement Logs {other} yet."
-        ))),
+    match route.operation {
+        CreateLogGroup => api.create_log_group(input(body)?),
+        DeleteLogGroup => api.delete_log_group(input(body)?),
+        DescribeLogGroups => api.describe_log_groups(input(body)?),
+        PutRetentionPolicy => api.put_retention_policy(input(body)?),
+        DeleteRetentionPolicy => api.delete_retention_policy(input(body)?),
+        CreateLogStream => api.create_log_stream(input(body)?),
+        DeleteLogStream => api.delete_log_stream(input(body)?),
+        DescribeLogStreams => api.describe_log_streams(input(body)?),
+        PutLogEvents => api.put_log_events(input(body)?),
+        GetLogEvents => api.get_log_events(input(body)?),
+        FilterLogEvents => api.filter_log_events(input(body)?),
+        PutMetricFilter => api.put_metric_filter(input(body)?),
+        DescribeMetricFilters => api.describe_metric_filters(input(body)?),
+        DeleteMetricFilter => api.delete_metric_filter(input(body)?),
+        TestMetricFilter => test_metric_filter(input(body)?),
     }
 }
 
@@ -158,25 +148,6 @@ fn page<T>(items: Vec<T>, offset: usize, limit: usize) -> (Vec<T>, Option<String
     let next = (end < total).then(|| offset_token(end));
     let items = items.into_iter().skip(offset).take(limit).collect();
     (items, next)
-}
-
-fn ok(v: &Value) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::from(v.to_string())));
-    r.headers_mut().insert("Content-Type", JSON_1_1.clone());
-    r
-}
-
-static JSON_1_1: http::HeaderValue = http::HeaderValue::from_static("application/x-amz-json-1.1");
-
-/// awsJson's error envelope for a `(code, message)`, e.g. an authentication failure.
-pub fn error_response((code, message): &(&str, String)) -> Response<Full<Bytes>> {
-    let body = json!({"__type": code, "message": message});
-    Response::builder()
-        .status(StatusCode::BAD_REQUEST)
-        .header("Content-Type", "application/x-amz-json-1.1")
-        .header("x-amzn-ErrorType", *code)
-        .body(Full::new(Bytes::from(body.to_string())))
-        .unwrap_or_default()
 }
 
 // ------------------------------------------------------------------------ operations

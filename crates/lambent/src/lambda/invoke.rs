@@ -1,8 +1,8 @@
 //! Invoke: parses the call into an [`Invocation`], picks the version (weighted aliases
 //! included), and turns the scheduler's [`Completed`] into Lambda's response.
 
-use super::{ApiRequest, ApiResponse, Control, Resolved};
-use crate::scheduler::{Completed, Invocation, Outcome};
+use super::{ApiRequest, ApiResponse, Control};
+use crate::invocation::{Completed, Invocation, Outcome, Resolved};
 use base64::Engine;
 use bytes::Bytes;
 use lambent_aws::arn::{FunctionRef, FunctionRefError};
@@ -274,12 +274,12 @@ impl Control {
             Some(n) => &record.versions[&n].code_sha256,
             None => &record.latest.code_sha256,
         };
-        Ok(Resolved {
-            code_dir: self.code_dir(code_sha256),
-            invoked_arn: self.arn(&name, qualifier.as_deref()),
-            version: number,
-            record: record.clone(),
-        })
+        Ok(Resolved::new(
+            record.clone(),
+            number,
+            self.code_dir(code_sha256),
+            self.arn(&name, qualifier.as_deref()),
+        ))
     }
 }
 
