@@ -45,6 +45,7 @@ pub struct App {
     pub logs: LogStore,
     /// The S3 API (s3s parses, authenticates and renders it; see `crate::s3`).
     pub s3: s3s::service::S3Service,
+    pub sts: crate::sts::Sts,
 }
 
 /// What the edge answers with: a whole buffer for every API but S3, whose objects stream.
@@ -125,6 +126,7 @@ async fn handle(app: &App, req: Request<Incoming>) -> Response<EdgeBody> {
 enum Service {
     Lambda,
     Logs,
+    Sts,
 }
 
 async fn route(
@@ -148,6 +150,8 @@ async fn route(
         .to_string();
     let service = if target.starts_with("Logs_20140328.") {
         Service::Logs
+    } else if crate::sts::is_sts(&req) {
+        Service::Sts
     } else {
         Service::Lambda
     };
@@ -226,6 +230,11 @@ async fn route(
                 Err(e) => logs_api::error_response(&e.json_error()),
                 Ok(_) => logs_api::handle(&app.logs, app.control.region(), &action, &body),
             })
+        }
+        Service::Sts => {
+            let query = parts.uri.query().unwrap_or("");
+            let caller = scope.map_err(|e| e.query_error());
+            Ok(app.sts.handle(caller, query, &body, request_id))
         }
     }
 }
