@@ -21,6 +21,7 @@ pub mod runtime_api;
 pub mod runtimes;
 pub mod s3;
 pub mod scheduler;
+pub mod sts;
 pub mod telemetry;
 
 use anyhow::Context;
@@ -101,11 +102,17 @@ pub async fn run(
     }
     let notifier = s3::Notifier::new(events.clone(), control.clone());
     let s3 = s3::service(objects, keyring.clone(), notifier);
+    let iam = Arc::new(
+        lambent_store::iam::IamStore::open(&data.join("iam"), lambent_aws::arn::ACCOUNT_ID)
+            .context("opening the IAM store")?,
+    );
+    let sts = sts::Sts::new(keyring.clone(), iam);
     let app = Arc::new(edge::App {
         control,
         keyring,
         logs,
         s3,
+        sts,
     });
     tracing::info!(%endpoint_url, data_dir = %data.display(), "lambent is ready");
     edge::serve(listener, app, connections, shutdown).await;

@@ -37,6 +37,9 @@ pub enum LambdaError {
     InvalidSignature(String),
     #[error("{0}")]
     UnrecognizedClient(String),
+    /// A temporary key past its expiration.
+    #[error("{0}")]
+    ExpiredToken(String),
     #[error("{0}")]
     UnknownOperation(String),
     #[error("{0}")]
@@ -84,6 +87,7 @@ impl LambdaError {
             IncompleteSignature(_) => "IncompleteSignatureException",
             InvalidSignature(_) => "InvalidSignatureException",
             UnrecognizedClient(_) => "UnrecognizedClientException",
+            ExpiredToken(_) => "ExpiredTokenException",
             UnknownOperation(_) => "UnknownOperationException",
             Service(_) => "ServiceException",
         }
@@ -104,7 +108,8 @@ impl LambdaError {
             | MissingAuthenticationToken(_)
             | IncompleteSignature(_)
             | InvalidSignature(_)
-            | UnrecognizedClient(_) => 403,
+            | UnrecognizedClient(_)
+            | ExpiredToken(_) => 403,
             Service(_) => 500,
         }
     }

@@ -1,25 +1,83 @@
-//! The keys lambent accepts: the root key and the temporary keys of running environments.
+//! The keys lambent accepts: the root key, the temporary keys of running environments, and
+//! the temporary keys STS issues (AssumeRole, GetSessionToken), which expire.
 
 use super::credentials::{self, RootCredentials};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant, SystemTime};
 
 /// Who signed a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
-    /// The account's root key.
+    /// The account's root key, or temporary credentials GetSessionToken made from it.
     Root,
-    /// A function's execution role, through the temporary key of one of its environments.
-    Role { role_arn: String },
+    /// A role session: a function's execution role through the key of one of its
+    /// environments, or a session AssumeRole started.
+    Role(Arc<RoleSession>),
+}
+
+/// One session of a role, as the authorizer will need it: the role, the session's name, and
+/// what AssumeRole was given to narrow or tag it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoleSession {
+    /// The role's ARN, with its path (`arn:aws:iam::A:role/path/name`).
+    pub role_arn: String,
+    /// The role's unique id (`AROA...`) when the IAM store knows the role; environments'
+    /// roles need not exist there, and have none until looked up.
+    pub role_id: Option<String>,
+    /// The session name: the function's name for an environment, as on AWS.
+    pub session_name: String,
+    /// The inline session policy (JSON text, validated as a session policy).
+    pub policy: Option<String>,
+    /// Managed session policies by ARN.
+    pub policy_arns: Vec<String>,
+    /// Session tags, and which of them pass on to chained sessions.
+    pub tags: Vec<(String, String)>,
+    pub transitive_tag_keys: Vec<String>,
+    pub source_identity: Option<String>,
+}
+
+impl RoleSession {
+    /// A function's session: its role, named after the function.
+    pub fn for_function(role_arn: &str, function_name: &str) -> RoleSession {
+        RoleSession {
+            role_arn: role_arn.to_string(),
+            session_name: function_name.to_string(),
+            ..RoleSession::default()
+        }
+    }
+
+    /// The role's account (the ARN's fifth field).
+    pub fn account(&self) -> &str {
+        self.role_arn.split(':').nth(4).unwrap_or("")
+    }
+
+    /// The role's name: the ARN's last path segment.
+    pub fn role_name(&self) -> &str {
+        self.role_arn.rsplit('/').next().unwrap_or("")
+    }
+
+    /// `arn:aws:sts::A:assumed-role/ROLE/SESSION` (the role's name, without its path).
+    pub fn arn(&self) -> String {
+        format!(
+            "arn:aws:sts::{}:assumed-role/{}/{}",
+            self.account(),
+            self.role_name(),
+            self.session_name
+        )
+    }
 }
 
 struct Key {
     secret: String,
     session_token: Option<String>,
     principal: Principal,
+    /// When a key STS issued stops being accepted; `None` for the root key and environments'
+    /// keys, which live until revoked.
+    expires: Option<Instant>,
 }
 
-/// Temporary credentials handed to one execution environment.
+/// Temporary credentials handed to one execution environment or STS caller.
 #[derive(Clone)]
 pub struct TemporaryCredentials {
     pub access_key_id: String,
@@ -27,11 +85,32 @@ pub struct TemporaryCredentials {
     pub session_token: String,
 }
 
+/// Credentials STS issued, with the wall-clock instant they expire at.
+pub struct IssuedCredentials {
+    pub credentials: TemporaryCredentials,
+    pub expiration: SystemTime,
+}
+
+/// Why the key ring refused an access key id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyRefusal {
+    Unknown,
+    Expired,
+}
+
+/// Expired keys are kept this long after expiry, so a client hears `ExpiredToken` rather
+/// than that its key does not exist; then the next issue sweeps them.
+const EXPIRED_KEPT: Duration = Duration::from_secs(24 * 3600);
+
+type Clock = Arc<dyn Fn() -> Instant + Send + Sync>;
+
 /// Access keys by id. Reads (every request) vastly outnumber writes (environment start and
-/// stop), and no await happens under the lock, so a std `RwLock` fits.
+/// stop, STS calls), and no await happens under the lock, so a std `RwLock` fits.
 #[derive(Clone)]
 pub struct KeyRing {
     keys: Arc<RwLock<HashMap<String, Key>>>,
+    /// `Instant::now` but in tests; read only for keys that expire.
+    clock: Clock,
 }
 
 /// What the key ring says about an access key id.
@@ -43,6 +122,11 @@ pub struct KeyLookup {
 
 impl KeyRing {
     pub fn new(root: &RootCredentials) -> KeyRing {
+        KeyRing::with_clock(root, Arc::new(Instant::now))
+    }
+
+    /// A key ring whose notion of now is `clock` (tests move time forward).
+    pub fn with_clock(root: &RootCredentials, clock: Clock) -> KeyRing {
         let mut keys = HashMap::new();
         keys.insert(
             root.access_key_id.clone(),
@@ -50,24 +134,48 @@ impl KeyRing {
                 secret: root.secret_access_key.clone(),
                 session_token: None,
                 principal: Principal::Root,
+                expires: None,
             },
         );
         KeyRing {
             keys: Arc::new(RwLock::new(keys)),
+            clock,
         }
     }
 
-    pub fn lookup(&self, access_key_id: &str) -> Option<KeyLookup> {
+    /// The key's secret, token and principal: one map lookup and, for a key that expires,
+    /// one `Instant` comparison.
+    pub fn lookup(&self, access_key_id: &str) -> Result<KeyLookup, KeyRefusal> {
         let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
-        keys.get(access_key_id).map(|k| KeyLookup {
+        let k = keys.get(access_key_id).ok_or(KeyRefusal::Unknown)?;
+        if k.expires.is_some_and(|at| (self.clock)() >= at) {
+            return Err(KeyRefusal::Expired);
+        }
+        Ok(KeyLookup {
             secret: k.secret.clone(),
             session_token: k.session_token.clone(),
             principal: k.principal.clone(),
         })
     }
 
-    /// Issues temporary credentials for a role; they stay valid until [`KeyRing::revoke`].
-    pub fn issue(&self, role_arn: &str) -> TemporaryCredentials {
+    /// Issues temporary credentials for a function's environment: a session of `role_arn`
+    /// named `function_name`. They stay valid until [`KeyRing::revoke`].
+    pub fn issue(&self, role_arn: &str, function_name: &str) -> TemporaryCredentials {
+        let session = RoleSession::for_function(role_arn, function_name);
+        self.insert(Principal::Role(Arc::new(session)), None)
+    }
+
+    /// Issues temporary credentials for `principal` that expire after `lifetime` (STS).
+    pub fn issue_expiring(&self, principal: Principal, lifetime: Duration) -> IssuedCredentials {
+        let expiration = SystemTime::now() + lifetime;
+        let credentials = self.insert(principal, Some((self.clock)() + lifetime));
+        IssuedCredentials {
+            credentials,
+            expiration,
+        }
+    }
+
+    fn insert(&self, principal: Principal, expires: Option<Instant>) -> TemporaryCredentials {
         let creds = TemporaryCredentials {
             access_key_id: credentials::access_key_id("ASIA"),
             secret_access_key: credentials::secret_access_key(),
@@ -76,15 +184,19 @@ impl KeyRing {
                 160,
             ),
         };
+        let now = (self.clock)();
         let mut keys = self.keys.write().unwrap_or_else(|e| e.into_inner());
+        if expires.is_some() {
+            // Sweep keys long expired; only STS issues pay for it, not environments.
+            keys.retain(|_, k| k.expires.is_none_or(|at| now < at + EXPIRED_KEPT));
+        }
         keys.insert(
             creds.access_key_id.clone(),
             Key {
                 secret: creds.secret_access_key.clone(),
                 session_token: Some(creds.session_token.clone()),
-                principal: Principal::Role {
-                    role_arn: role_arn.to_string(),
-                },
+                principal,
+                expires,
             },
         );
         creds
@@ -93,5 +205,82 @@ impl KeyRing {
     pub fn revoke(&self, access_key_id: &str) {
         let mut keys = self.keys.write().unwrap_or_else(|e| e.into_inner());
         keys.remove(access_key_id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    fn root() -> RootCredentials {
+        RootCredentials {
+            access_key_id: "AKIAROOTROOTROOTROOT".into(),
+            secret_access_key: "s".repeat(40),
+        }
+    }
+
+    /// A key ring and a handle that moves its clock forward.
+    fn ring() -> (KeyRing, Arc<Mutex<Instant>>) {
+        let now = Arc::new(Mutex::new(Instant::now()));
+        let clock = now.clone();
+        let ring = KeyRing::with_clock(&root(), Arc::new(move || *clock.lock().unwrap()));
+        (ring, now)
+    }
+
+    #[test]
+    fn sts_keys_expire_at_their_instant_and_others_never() {
+        let (ring, now) = ring();
+        let session = Principal::Role(Arc::new(RoleSession::for_function(
+            "arn:aws:iam::000000000000:role/r",
+            "s1",
+        )));
+        let issued = ring.issue_expiring(session.clone(), Duration::from_secs(900));
+        let env = ring.issue("arn:aws:iam::000000000000:role/r", "fn");
+        let id = &issued.credentials.access_key_id;
+        assert!(id.starts_with("ASIA") && id.len() == 20);
+        let key = ring.lookup(id).ok().unwrap();
+        assert_eq!(key.principal, session);
+        assert_eq!(
+            key.session_token.as_deref(),
+            Some(issued.credentials.session_token.as_str())
+        );
+
+        *now.lock().unwrap() += Duration::from_secs(899);
+        assert!(ring.lookup(id).is_ok());
+        *now.lock().unwrap() += Duration::from_secs(1);
+        assert_eq!(ring.lookup(id).err(), Some(KeyRefusal::Expired));
+        assert!(ring.lookup(&env.access_key_id).is_ok());
+        assert!(ring.lookup("AKIAROOTROOTROOTROOT").is_ok());
+        assert_eq!(
+            ring.lookup("ASIANOSUCHKEY").err(),
+            Some(KeyRefusal::Unknown)
+        );
+
+        // Still refused as expired for a day, then swept by the next issue.
+        *now.lock().unwrap() += EXPIRED_KEPT;
+        ring.issue_expiring(Principal::Root, Duration::from_secs(900));
+        assert_eq!(ring.lookup(id).err(), Some(KeyRefusal::Unknown));
+        assert!(ring.lookup(&env.access_key_id).is_ok());
+    }
+
+    #[test]
+    fn an_environment_key_is_a_session_named_after_its_function() {
+        let (ring, _) = ring();
+        let env = ring.issue("arn:aws:iam::123456789012:role/service/exec", "my-fn");
+        let Principal::Role(session) = ring.lookup(&env.access_key_id).ok().unwrap().principal
+        else {
+            panic!("not a role session");
+        };
+        assert_eq!(
+            session.arn(),
+            "arn:aws:sts::123456789012:assumed-role/exec/my-fn"
+        );
+        assert_eq!(session.account(), "123456789012");
+        ring.revoke(&env.access_key_id);
+        assert_eq!(
+            ring.lookup(&env.access_key_id).err(),
+            Some(KeyRefusal::Unknown)
+        );
     }
 }

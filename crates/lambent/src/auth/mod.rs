@@ -1,5 +1,5 @@
-//! Who is calling: the root credentials, the temporary credentials of function roles, and
-//! SigV4 verification of every AWS-API request against them.
+//! Who is calling: the root credentials, the temporary credentials of function roles and of
+//! STS sessions (which expire), and SigV4 verification of every AWS-API request against them.
 //!
 //! Invariant: no request reaches a service front-end without a verified principal, and no
 //! secret is ever logged.
@@ -13,4 +13,6 @@ pub use credentials::{load_or_create_root, read as read_credentials, RootCredent
 pub fn credentials_file_name() -> &'static str {
     credentials::FILE_NAME
 }
-pub use keyring::{KeyRing, Principal, TemporaryCredentials};
+pub use keyring::{
+    IssuedCredentials, KeyRefusal, KeyRing, Principal, RoleSession, TemporaryCredentials,
+};

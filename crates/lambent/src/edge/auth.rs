@@ -1,6 +1,6 @@
 //! SigV4 authentication of one request against the key ring.
 
-use crate::auth::{KeyRing, Principal};
+use crate::auth::{KeyRefusal, KeyRing, Principal};
 use lambent_aws::lambda::LambdaError;
 use lambent_aws::sigv4::{self, PayloadHash, RequestParts, Sigv4Error};
 
@@ -8,6 +8,7 @@ use lambent_aws::sigv4::{self, PayloadHash, RequestParts, Sigv4Error};
 pub enum AuthFailure {
     Missing,
     UnknownKey,
+    ExpiredKey,
     BadSessionToken,
     Signature(Sigv4Error),
 }
@@ -24,6 +25,7 @@ impl AuthFailure {
                     "The security token included in the request is invalid.".into(),
                 )
             }
+            AuthFailure::ExpiredKey => LambdaError::ExpiredToken(EXPIRED.into()),
             AuthFailure::Signature(e) => match e.json_code() {
                 "IncompleteSignatureException" => LambdaError::IncompleteSignature(e.message()),
                 _ => LambdaError::InvalidSignature(e.message()),
@@ -42,10 +44,36 @@ impl AuthFailure {
                 "UnrecognizedClientException",
                 "The security token included in the request is invalid.".into(),
             ),
+            AuthFailure::ExpiredKey => ("ExpiredTokenException", EXPIRED.into()),
             AuthFailure::Signature(e) => (e.json_code(), e.message()),
         }
     }
+
+    /// The query-protocol (STS, IAM) error: status, code and message.
+    pub fn query_error(&self) -> (u16, &'static str, String) {
+        match self {
+            AuthFailure::Missing => (
+                403,
+                "MissingAuthenticationToken",
+                "Request is missing Authentication Token".into(),
+            ),
+            AuthFailure::UnknownKey | AuthFailure::BadSessionToken => (
+                403,
+                "InvalidClientTokenId",
+                "The security token included in the request is invalid.".into(),
+            ),
+            // 403 as recorded on IAM (spec/iam-sts.md, section 2).
+            AuthFailure::ExpiredKey => (403, "ExpiredToken", EXPIRED.into()),
+            AuthFailure::Signature(e) => match e.json_code() {
+                "IncompleteSignatureException" => (400, "IncompleteSignature", e.message()),
+                _ => (403, "SignatureDoesNotMatch", e.message()),
+            },
+        }
+    }
 }
+
+/// AWS's words for a temporary key past its expiration (no final period).
+const EXPIRED: &str = "The security token included in the request is expired";
 
 /// Verifies the request's SigV4 signature and returns who signed it.
 pub fn authenticate(
@@ -69,7 +97,10 @@ pub fn authenticate(
         .ok_or(AuthFailure::Missing)?;
     let key = keyring
         .lookup(&auth.credential.access_key_id)
-        .ok_or(AuthFailure::UnknownKey)?;
+        .map_err(|refusal| match refusal {
+            KeyRefusal::Unknown => AuthFailure::UnknownKey,
+            KeyRefusal::Expired => AuthFailure::ExpiredKey,
+        })?;
     // A temporary key needs its own token; a long-term key takes none.
     if key.session_token != auth.security_token {
         return Err(AuthFailure::BadSessionToken);

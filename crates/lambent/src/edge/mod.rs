@@ -45,6 +45,7 @@ pub struct App {
     pub logs: LogStore,
     /// The S3 API (s3s parses, authenticates and renders it; see `crate::s3`).
     pub s3: s3s::service::S3Service,
+    pub sts: crate::sts::Sts,
 }
 
 /// What the edge answers with: a whole buffer for every API but S3, whose objects stream.
@@ -125,6 +126,7 @@ async fn handle(app: &App, req: Request<Incoming>) -> Response<EdgeBody> {
 enum Service {
     Lambda,
     Logs,
+    Sts,
 }
 
 async fn route(
@@ -148,6 +150,8 @@ async fn route(
         .to_string();
     let service = if target.starts_with(logs::TARGET_PREFIX) {
         Service::Logs
+    } else if crate::sts::is_sts(&req) {
+        Service::Sts
     } else {
         Service::Lambda
     };
@@ -159,6 +163,7 @@ async fn route(
             lambda::body_limit(req.method(), &segments)
         }
         Service::Logs => (logs::body_limit(&target), "logs"),
+        Service::Sts => (crate::sts::MAX_BODY, "sts"),
     };
     let is_logs = matches!(service, Service::Logs);
     let too_large = || {
@@ -220,6 +225,11 @@ async fn route(
                 &body,
             )),
         }),
+        Service::Sts => {
+            let query = parts.uri.query().unwrap_or("");
+            let caller = scope.map_err(|e| e.query_error());
+            Ok(app.sts.handle(caller, query, &body, request_id))
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! s3s's authentication hooks backed by lambent's key ring.
 
-use crate::auth::KeyRing;
+use crate::auth::{KeyRefusal, KeyRing};
 use s3s::access::{S3Access, S3AccessContext};
 use s3s::auth::{S3Auth, SecretKey};
 use s3s::host::{S3Host, VirtualHost};
@@ -13,11 +13,12 @@ pub struct KeyRingAuth(pub KeyRing);
 impl S3Auth for KeyRingAuth {
     async fn get_secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
         match self.0.lookup(access_key) {
-            Some(key) => Ok(SecretKey::from(key.secret)),
-            None => Err(s3_error!(
+            Ok(key) => Ok(SecretKey::from(key.secret)),
+            Err(KeyRefusal::Unknown) => Err(s3_error!(
                 InvalidAccessKeyId,
                 "The AWS Access Key Id you provided does not exist in our records."
             )),
+            Err(KeyRefusal::Expired) => Err(expired()),
         }
     }
 }
@@ -32,8 +33,10 @@ impl S3Access for SessionTokenCheck {
         let Some(credentials) = cx.credentials() else {
             return Err(s3_error!(AccessDenied, "Access Denied"));
         };
-        let Some(key) = self.0.lookup(&credentials.access_key) else {
-            return Err(s3_error!(InvalidAccessKeyId));
+        let key = match self.0.lookup(&credentials.access_key) {
+            Ok(key) => key,
+            Err(KeyRefusal::Unknown) => return Err(s3_error!(InvalidAccessKeyId)),
+            Err(KeyRefusal::Expired) => return Err(expired()),
         };
         let token = cx
             .headers()
@@ -49,6 +52,11 @@ impl S3Access for SessionTokenCheck {
         }
         Ok(())
     }
+}
+
+/// S3's answer to a temporary key past its expiration (400, its own wording).
+fn expired() -> s3s::S3Error {
+    s3_error!(ExpiredToken, "The provided token has expired.")
 }
 
 fn query_param(query: &str, name: &str) -> Option<String> {
