@@ -13,6 +13,7 @@ pub mod data_dir;
 pub mod edge;
 pub mod events;
 mod examples;
+pub mod iam;
 pub mod lineage;
 pub mod logs;
 pub mod runtime_api;
@@ -48,6 +49,11 @@ pub async fn run(
     let store = Arc::new(lambent_store::Store::open(data).context("opening the store")?);
     let root = auth::load_or_create_root(data).context("loading root credentials")?;
     let keyring = auth::KeyRing::new(&root);
+    let iam_store = Arc::new(
+        lambent_store::iam::IamStore::open(&data.join("iam"), lambent_aws::arn::ACCOUNT_ID)
+            .context("opening the IAM store")?,
+    );
+    let iam = iam::Iam::new(iam_store).context("seeding AWS-managed policies")?;
     let logs = logs::LogStore::open(&data.join("logs")).context("opening logs")?;
     let _retention = logs.spawn_retention_sweeper();
     // Finding interpreters and, on a first start, installing the SDKs runs processes.
@@ -103,6 +109,7 @@ pub async fn run(
         control,
         keyring,
         logs,
+        iam,
         s3,
     });
     tracing::info!(%endpoint_url, data_dir = %data.display(), "lambent is ready");

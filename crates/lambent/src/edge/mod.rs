@@ -43,6 +43,7 @@ pub struct App {
     pub control: Control,
     pub keyring: KeyRing,
     pub logs: LogStore,
+    pub iam: crate::iam::Iam,
     /// The S3 API (s3s parses, authenticates and renders it; see `crate::s3`).
     pub s3: s3s::service::S3Service,
 }
@@ -125,6 +126,7 @@ async fn handle(app: &App, req: Request<Incoming>) -> Response<EdgeBody> {
 enum Service {
     Lambda,
     Logs,
+    Iam,
 }
 
 async fn route(
@@ -148,6 +150,8 @@ async fn route(
         .to_string();
     let service = if target.starts_with("Logs_20140328.") {
         Service::Logs
+    } else if crate::iam::is_iam(req.headers(), req.uri().query()) {
+        Service::Iam
     } else {
         Service::Lambda
     };
@@ -167,6 +171,7 @@ async fn route(
         }
         Service::Lambda if path.ends_with("/code") => (MAX_CONTROL_BODY, "UpdateFunctionCode"),
         Service::Logs => (MAX_LOGS_BODY, "logs"),
+        Service::Iam => (crate::iam::MAX_BODY, "IAM"),
         _ => (MAX_SMALL_BODY, "this"),
     };
     let is_logs = matches!(service, Service::Logs);
@@ -226,6 +231,20 @@ async fn route(
                 Err(e) => logs_api::error_response(&e.json_error()),
                 Ok(_) => logs_api::handle(&app.logs, app.control.region(), &action, &body),
             })
+        }
+        Service::Iam => {
+            let r = match scope {
+                Err(e) => crate::iam::unauthenticated(&e.json_error(), request_id),
+                Ok(caller) => {
+                    let params = crate::iam::params(parts.uri.query(), &body);
+                    app.iam.handle(caller, params, request_id.to_string()).await
+                }
+            };
+            Response::builder()
+                .status(r.status)
+                .header(http::header::CONTENT_TYPE, "text/xml")
+                .body(Full::new(Bytes::from(r.body)))
+                .map_err(|e| LambdaError::Service(e.to_string()))
         }
     }
 }
