@@ -78,7 +78,6 @@ pub fn path_prefix(value: &str) -> Result<(), IamApiError> {
 }
 
 /// A description of at most 1,000 characters.
-#[allow(dead_code)] // used by the roles and policies that follow
 pub fn description(value: &str) -> Result<(), IamApiError> {
     length("Description", value, 0, 1000)
 }
@@ -132,7 +131,6 @@ pub fn access_key_id(value: &str) -> Result<(), IamApiError> {
 }
 
 /// A policy version id: `v1`, `v2`, ...
-#[allow(dead_code)] // used by the policy versions that follow
 pub fn version_id(value: &str) -> Result<(), IamApiError> {
     let digits = value.strip_prefix('v').unwrap_or("");
     if digits.is_empty()

@@ -56,7 +56,6 @@ pub struct Xml {
     buf: String,
 }
 
-#[allow(dead_code)] // roles and policies use the rest
 impl Xml {
     pub fn new() -> Xml {
         Xml::default()
@@ -134,6 +133,12 @@ impl Xml {
         self.close(tag)
     }
 
+    /// The buffer, for content written by hand (already escaped).
+    pub fn buf_mut(&mut self) -> &mut String {
+        &mut self.buf
+    }
+
+    #[cfg(test)]
     pub fn into_string(self) -> String {
         self.buf
     }
