@@ -385,3 +385,71 @@ def test_shapes_match_aws_recordings(iam):
     assert set(listed[0]) == set(describe["list_roles_result"]["Roles"][0])
     iam.delete_role(RoleName=role)
     iam.delete_policy(PolicyArn=arn["Policy"]["Arn"])
+
+
+def test_simulate_custom_policy(iam):
+    allow = doc("s3:GetObject", "arn:aws:s3:::bucket/*", sid="ReadBucket")
+    deny = doc("s3:GetObject", "arn:aws:s3:::bucket/secret/*", effect="Deny", sid="NoSecrets")
+    r = iam.simulate_custom_policy(
+        PolicyInputList=[allow, deny],
+        ActionNames=["s3:GetObject", "s3:PutObject"],
+        ResourceArns=["arn:aws:s3:::bucket/a", "arn:aws:s3:::bucket/secret/b"],
+    )
+    got = {(e["EvalActionName"], e["EvalResourceName"]): e for e in r["EvaluationResults"]}
+    assert len(got) == 4
+    ok = got[("s3:GetObject", "arn:aws:s3:::bucket/a")]
+    assert ok["EvalDecision"] == "allowed"
+    assert ok["MatchedStatements"][0]["SourcePolicyId"] == "PolicyInputList.1"
+    denied = got[("s3:GetObject", "arn:aws:s3:::bucket/secret/b")]
+    assert denied["EvalDecision"] == "explicitDeny"
+    assert denied["MatchedStatements"][0]["SourcePolicyId"] == "PolicyInputList.2"
+    assert got[("s3:PutObject", "arn:aws:s3:::bucket/a")]["EvalDecision"] == "implicitDeny"
+    assert got[("s3:PutObject", "arn:aws:s3:::bucket/a")]["MatchedStatements"] == []
+    fails("MalformedPolicyDocument", iam.simulate_custom_policy, PolicyInputList=["{"], ActionNames=["s3:GetObject"])
+
+
+def test_simulate_principal_policy(iam):
+    user, group = unique("su"), unique("sg")
+    arn = iam.create_user(UserName=user)["User"]["Arn"]
+    iam.create_group(GroupName=group)
+    iam.add_user_to_group(GroupName=group, UserName=user)
+    iam.attach_group_policy(GroupName=group, PolicyArn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+    iam.put_user_policy(
+        UserName=user, PolicyName="deny-logs", PolicyDocument=doc("logs:*", effect="Deny")
+    )
+    r = iam.simulate_principal_policy(
+        PolicySourceArn=arn, ActionNames=["s3:GetObject", "s3:PutObject", "logs:GetLogEvents"]
+    )
+    got = {e["EvalActionName"]: e for e in r["EvaluationResults"]}
+    assert got["s3:GetObject"]["EvalDecision"] == "allowed"
+    assert got["s3:GetObject"]["MatchedStatements"][0]["SourcePolicyType"] == "aws-managed"
+    assert got["s3:PutObject"]["EvalDecision"] == "implicitDeny"
+    assert got["logs:GetLogEvents"]["EvalDecision"] == "explicitDeny"
+    assert got["logs:GetLogEvents"]["MatchedStatements"][0]["SourcePolicyId"] == "deny-logs"
+    g = iam.simulate_principal_policy(
+        PolicySourceArn=iam.get_group(GroupName=group)["Group"]["Arn"], ActionNames=["s3:ListBucket"]
+    )
+    assert g["EvaluationResults"][0]["EvalDecision"] == "allowed"
+    e = fails("NoSuchEntity", iam.simulate_principal_policy, PolicySourceArn=arn + "x", ActionNames=["s3:GetObject"])
+    assert status(e) == 404
+    iam.delete_user_policy(UserName=user, PolicyName="deny-logs")
+    iam.detach_group_policy(GroupName=group, PolicyArn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+    iam.remove_user_from_group(GroupName=group, UserName=user)
+    iam.delete_group(GroupName=group)
+    iam.delete_user(UserName=user)
+
+
+def test_cli_roles_and_simulate(server, iam):
+    name = unique("clirole")
+    server.aws("iam", "create-role", "--role-name", name, "--assume-role-policy-document", json.dumps(TRUST))
+    out = json.loads(server.aws("iam", "get-role", "--role-name", name).stdout)
+    assert out["Role"]["AssumeRolePolicyDocument"] == TRUST
+    out = json.loads(
+        server.aws(
+            "iam", "simulate-custom-policy", "--policy-input-list", doc("s3:*"), "--action-names", "s3:GetObject"
+        ).stdout
+    )
+    assert out["EvaluationResults"][0]["EvalDecision"] == "allowed"
+    missing = server.aws("iam", "get-role", "--role-name", name + "-nope", check=False)
+    assert missing.returncode != 0 and b"NoSuchEntity" in missing.stderr
+    server.aws("iam", "delete-role", "--role-name", name)

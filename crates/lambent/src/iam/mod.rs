@@ -22,6 +22,7 @@ pub mod managed;
 mod policies;
 mod query;
 mod roles;
+mod simulate;
 mod users;
 mod validate;
 mod xml;
@@ -139,6 +140,8 @@ routes! {
     "DeleteUserPolicy" => User, inline::delete_user;
     "DeleteGroupPolicy" => Group, inline::delete_group;
     "DeleteRolePolicy" => Role, inline::delete_role;
+    "SimulatePrincipalPolicy" => Any, simulate::principal;
+    "SimulateCustomPolicy" => Any, simulate::custom;
 }
 
 /// The IAM front-end: cheap to clone.
