@@ -13,6 +13,7 @@ pub mod data_dir;
 pub mod edge;
 pub mod events;
 mod examples;
+pub mod iam;
 pub mod invocation;
 pub mod lambda;
 pub mod lineage;
@@ -51,6 +52,11 @@ pub async fn run(
     let store = Arc::new(lambent_store::Store::open(data).context("opening the store")?);
     let root = auth::load_or_create_root(data).context("loading root credentials")?;
     let keyring = auth::KeyRing::new(&root);
+    let iam_store = Arc::new(
+        lambent_store::iam::IamStore::open(&data.join("iam"), lambent_aws::arn::ACCOUNT_ID)
+            .context("opening the IAM store")?,
+    );
+    let iam = iam::Iam::new(iam_store.clone()).context("seeding AWS-managed policies")?;
     let logs = logs::LogStore::open(&data.join("logs")).context("opening logs")?;
     let _retention = logs.spawn_retention_sweeper();
     // Finding interpreters and, on a first start, installing the SDKs runs processes.
@@ -102,15 +108,13 @@ pub async fn run(
     }
     let notifier = s3::Notifier::new(events.clone(), control.clone());
     let s3 = s3::service(objects, keyring.clone(), notifier);
-    let iam = Arc::new(
-        lambent_store::iam::IamStore::open(&data.join("iam"), lambent_aws::arn::ACCOUNT_ID)
-            .context("opening the IAM store")?,
-    );
-    let sts = sts::Sts::new(keyring.clone(), iam);
+    // One IAM store, shared: STS reads the roles the IAM API writes.
+    let sts = sts::Sts::new(keyring.clone(), iam_store);
     let app = Arc::new(edge::App {
         control,
         keyring,
         logs,
+        iam,
         s3,
         sts,
     });

@@ -43,6 +43,7 @@ pub struct App {
     pub control: Control,
     pub keyring: KeyRing,
     pub logs: LogStore,
+    pub iam: crate::iam::Iam,
     /// The S3 API (s3s parses, authenticates and renders it; see `crate::s3`).
     pub s3: s3s::service::S3Service,
     pub sts: crate::sts::Sts,
@@ -127,6 +128,7 @@ enum Service {
     Lambda,
     Logs,
     Sts,
+    Iam,
 }
 
 async fn route(
@@ -152,6 +154,8 @@ async fn route(
         Service::Logs
     } else if crate::sts::is_sts(&req) {
         Service::Sts
+    } else if crate::iam::is_iam(req.headers(), req.uri().query()) {
+        Service::Iam
     } else {
         Service::Lambda
     };
@@ -164,6 +168,7 @@ async fn route(
         }
         Service::Logs => (logs::body_limit(&target), "logs"),
         Service::Sts => (crate::sts::MAX_BODY, "sts"),
+        Service::Iam => (crate::iam::MAX_BODY, "IAM"),
     };
     let is_logs = matches!(service, Service::Logs);
     let too_large = || {
@@ -229,6 +234,20 @@ async fn route(
             let query = parts.uri.query().unwrap_or("");
             let caller = scope.map_err(|e| e.query_error());
             Ok(app.sts.handle(caller, query, &body, request_id))
+        }
+        Service::Iam => {
+            let r = match scope {
+                Err(e) => crate::iam::unauthenticated(&e.json_error(), request_id),
+                Ok(caller) => {
+                    let params = crate::iam::params(parts.uri.query(), &body);
+                    app.iam.handle(caller, params, request_id.to_string()).await
+                }
+            };
+            Response::builder()
+                .status(r.status)
+                .header(http::header::CONTENT_TYPE, "text/xml")
+                .body(Full::new(Bytes::from(r.body)))
+                .map_err(|e| LambdaError::Service(e.to_string()))
         }
     }
 }
