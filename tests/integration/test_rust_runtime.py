@@ -12,7 +12,7 @@ BOOTSTRAP = os.path.join(ROOT, "target", "debug", "bootstrap")
 @pytest.fixture(scope="module")
 def rust_bootstrap():
     if not os.path.exists(BOOTSTRAP):
-        pytest.fail(f"{BOOTSTRAP} is missing: scripts/test builds it (cargo build --workspace)")
+        pytest.fail(f"{BOOTSTRAP} is missing: scripts/test builds it (cargo build -p rust-echo)")
     with open(BOOTSTRAP, "rb") as f:
         return f.read()
 
