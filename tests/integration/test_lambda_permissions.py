@@ -122,6 +122,8 @@ def test_qualified_permission_on_an_alias_and_a_version(lam, function):
     assert doc["Statement"][0]["Resource"] == arn(name, version)
     # Publishing copies no policy; deleting the alias deletes its policy.
     lam.add_permission(FunctionName=name, StatementId="l", Action="lambda:InvokeFunction", Principal="*")
+    # A permission is no change to publish: the unchanged $LATEST publishes as its version.
+    assert lam.publish_version(FunctionName=name)["Version"] == version
     lam.update_function_configuration(FunctionName=name, Description="changed")
     lam.get_waiter("function_updated_v2").wait(FunctionName=name)
     v2 = lam.publish_version(FunctionName=name)["Version"]

@@ -180,6 +180,13 @@ impl Target {
 
     /// Gives the version or alias the policy's new RevisionId, as AWS does.
     fn set_revision(&self, record: &mut FunctionRecord, revision: &str) {
+        // A policy is no change to publish: `$LATEST` unchanged since its newest version
+        // stays so, and PublishVersion still returns that version.
+        if matches!(self, Target::Latest)
+            && record.published_revision.as_deref() == Some(record.latest.revision_id.as_str())
+        {
+            record.published_revision = Some(revision.to_string());
+        }
         let slot = match self {
             Target::Latest => Some(&mut record.latest.revision_id),
             Target::Version(n) => record.versions.get_mut(n).map(|c| &mut c.revision_id),
@@ -191,35 +198,62 @@ impl Target {
     }
 }
 
-/// Resolves `qualifier` in `record`; the error is AWS's for a missing version or alias.
+/// Why a qualifier names nothing in a record.
+enum Missing {
+    /// A version number, `$`-name or other qualifier that is no version: "Function not found".
+    Version,
+    Alias,
+}
+
+/// What `qualifier` names in `record` (`None` and `$LATEST` name the unqualified function).
+fn resolve(record: &FunctionRecord, qualifier: Option<&str>) -> Result<Target, Missing> {
+    let Some(q) = qualifier.filter(|q| *q != LATEST) else {
+        return Ok(Target::Latest);
+    };
+    if q.bytes().all(|b| b.is_ascii_digit()) {
+        // Only the number as AWS writes it: `01` is not version 1.
+        return match q.parse::<u64>() {
+            Ok(n) if n.to_string() == q && record.versions.contains_key(&n) => {
+                Ok(Target::Version(n))
+            }
+            _ => Err(Missing::Version),
+        };
+    }
+    if q.contains('$') {
+        return Err(Missing::Version);
+    }
+    if record.aliases.contains_key(q) {
+        Ok(Target::Alias(q.to_string()))
+    } else {
+        Err(Missing::Alias)
+    }
+}
+
+/// [`resolve`], with AWS's error for a missing version or alias.
 fn target(
     ctl: &Control,
     record: &FunctionRecord,
     name: &str,
     qualifier: Option<&str>,
 ) -> Result<Target, LambdaError> {
-    let Some(q) = qualifier.filter(|q| *q != LATEST) else {
-        return Ok(Target::Latest);
-    };
-    let arn = ctl.arn(name, Some(q));
-    if q.bytes().all(|b| b.is_ascii_digit()) {
-        return match q.parse::<u64>() {
-            Ok(n) if n.to_string() == q && record.versions.contains_key(&n) => {
-                Ok(Target::Version(n))
+    resolve(record, qualifier).map_err(|m| {
+        let arn = ctl.arn(name, qualifier);
+        match m {
+            Missing::Version => LambdaError::function_not_found(arn),
+            Missing::Alias => {
+                LambdaError::ResourceNotFound(format!("Cannot find alias arn: {arn}"))
             }
-            _ => Err(LambdaError::function_not_found(arn)),
-        };
-    }
-    if q.contains('$') {
-        return Err(LambdaError::function_not_found(arn));
-    }
-    if record.aliases.contains_key(q) {
-        Ok(Target::Alias(q.to_string()))
-    } else {
-        Err(LambdaError::ResourceNotFound(format!(
-            "Cannot find alias arn: {arn}"
-        )))
-    }
+        }
+    })
+}
+
+/// The policy document of `qualifier` in `record`, if it has one.
+fn document(record: &FunctionRecord, qualifier: Option<&str>) -> Option<Arc<str>> {
+    let t = resolve(record, qualifier).ok()?;
+    record
+        .policies
+        .get(&t.key())
+        .map(|p| Arc::from(p.document()))
 }
 
 /// AddPermission and RemovePermission's `RevisionId` precondition: the policy's (which is
@@ -385,11 +419,7 @@ impl Control {
         qualifier: Option<&str>,
     ) -> Option<Arc<str>> {
         let record = self.get(function_name)?;
-        let t = target(self, &record, function_name, qualifier).ok()?;
-        record
-            .policies
-            .get(&t.key())
-            .map(|p| Arc::from(p.document()))
+        document(&record, qualifier)
     }
 }
 
@@ -516,5 +546,62 @@ mod tests {
         for a in ["", "lambda:", "s3:GetObject", "lambda:Invoke-Function"] {
             assert!(!is_action(a), "{a}");
         }
+    }
+
+    /// A record with `$LATEST`, version 1 and alias `live`, as stored.
+    fn record() -> FunctionRecord {
+        let config = |version: &str| {
+            json!({
+                "FunctionName": "f", "FunctionArn": "arn:aws:lambda:us-east-1:000000000000:function:f",
+                "Runtime": "python3.12", "Role": "arn:aws:iam::000000000000:role/r",
+                "Handler": "app.handler", "CodeSize": 1, "CodeSha256": "x", "Description": "",
+                "Timeout": 3, "MemorySize": 128, "LastModified": "t", "Version": version,
+                "Environment": {}, "TracingConfig": {"Mode": "PassThrough"}, "RevisionId": "r",
+                "State": "Active", "PackageType": "Zip", "Architectures": ["x86_64"],
+                "EphemeralStorage": {"Size": 512},
+                "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
+                "LoggingConfig": {"LogFormat": "Text", "LogGroup": "/aws/lambda/f"},
+            })
+        };
+        serde_json::from_value(json!({
+            "latest": config("$LATEST"),
+            "versions": {"1": config("1")},
+            "next_version": 2,
+            "aliases": {"live": {"AliasArn": "arn:aws:lambda:us-east-1:000000000000:function:f:live",
+                                 "Name": "live", "FunctionVersion": "1", "Description": "",
+                                 "RevisionId": "a"}},
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_authorizer_reads_each_qualifiers_own_policy() {
+        let mut r = record();
+        let one = |sid: &str| ResourcePolicy {
+            statements: vec![statement(sid, "*", PermissionCondition::default())],
+            revision_id: "p".into(),
+        };
+        r.policies.insert("$LATEST".into(), one("latest"));
+        r.policies.insert("live".into(), one("alias"));
+        // Left behind by a version deleted outside this module: never handed out.
+        r.policies.insert("7".into(), one("gone"));
+        let sid = |q: Option<&str>| {
+            document(&r, q).map(|text| {
+                Policy::parse(&text, PolicyKind::Resource, &SizeLimit::None).unwrap();
+                let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+                v["Statement"][0]["Sid"].as_str().unwrap().to_string()
+            })
+        };
+        assert_eq!(sid(None).as_deref(), Some("latest"));
+        assert_eq!(sid(Some("$LATEST")).as_deref(), Some("latest"));
+        assert_eq!(sid(Some("live")).as_deref(), Some("alias"));
+        assert_eq!(sid(Some("1")), None, "version 1 has no policy of its own");
+        assert_eq!(sid(Some("7")), None);
+        assert_eq!(sid(Some("01")), None);
+        assert_eq!(sid(Some("other")), None);
+        assert_eq!(
+            document(&r, Some("live")).as_deref(),
+            Some(r.policies["live"].document().as_str())
+        );
     }
 }
