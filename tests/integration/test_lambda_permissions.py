@@ -250,6 +250,16 @@ def test_policy_size_limit_and_bad_input(lam, function):
         lam.add_permission(FunctionName=name, StatementId="ok", Action="lambda:InvokeFunction",
                            Principal="*", SourceAccount="12")
     assert error_code(e) == "ValidationException"
+    with pytest.raises(ClientError) as e:
+        lam.add_permission(FunctionName=name, StatementId="s" * 101, Action="lambda:InvokeFunction",
+                           Principal="*")
+    check(e, 400, "ValidationException",
+          f"1 validation error detected: Value '{'s' * 101}' at 'statementId' failed to satisfy "
+          "constraint: Member must have length less than or equal to 100")
+    with pytest.raises(ClientError) as e:
+        lam.add_permission(FunctionName=name, StatementId="url", Action="lambda:InvokeFunctionUrl",
+                           Principal="*", FunctionUrlAuthType="SOMETIMES")
+    assert (status(e), error_code(e)) == (400, "ValidationException")
 
 
 def test_deleted_with_the_function(lam, function):

@@ -48,11 +48,17 @@ impl Input {
         match self.statement_id.as_deref() {
             None => v.push_null("statementId"),
             Some(s) => {
-                if s.is_empty() || s.len() > 100 {
+                if s.is_empty() {
                     v.push(
                         s,
                         "statementId",
-                        "Member must have length between 1 and 100",
+                        "Member must have length greater than or equal to 1",
+                    );
+                } else if s.len() > 100 {
+                    v.push(
+                        s,
+                        "statementId",
+                        "Member must have length less than or equal to 100",
                     );
                 }
                 if !is_statement_id(s) {
