@@ -3,6 +3,7 @@
 
 use crate::{Store, StoreError};
 use lambent_aws::lambda::model::{AliasConfiguration, EventInvokeConfig, FunctionConfiguration};
+use lambent_aws::lambda::permission::ResourcePolicy;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -32,6 +33,10 @@ pub struct FunctionRecord {
     /// alias name).
     #[serde(default)]
     pub event_invoke: BTreeMap<String, EventInvokeConfig>,
+    /// Resource-based policies (AddPermission) by qualifier (`$LATEST` for the unqualified
+    /// function, a version number or an alias name); publishing a version copies none.
+    #[serde(default)]
+    pub policies: BTreeMap<String, ResourcePolicy>,
     /// PutFunctionRecursionConfig's `Allow`: recursive loops are not stopped.
     #[serde(default)]
     pub recursion_allowed: bool,

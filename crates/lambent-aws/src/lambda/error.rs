@@ -15,6 +15,9 @@ pub enum LambdaError {
     Validation(String),
     #[error("{0}")]
     PreconditionFailed(String),
+    /// AddPermission would make the function's policy longer than AWS keeps.
+    #[error("{0}")]
+    PolicyLengthExceeded(String),
     #[error("{0}")]
     RequestEntityTooLarge(String),
     #[error("{0}")]
@@ -76,6 +79,7 @@ impl LambdaError {
             InvalidParameterValue(_) => "InvalidParameterValueException",
             Validation(_) => "ValidationException",
             PreconditionFailed(_) => "PreconditionFailedException",
+            PolicyLengthExceeded(_) => "PolicyLengthExceededException",
             RequestEntityTooLarge(_) => "RequestEntityTooLargeException",
             InvalidRequestContent(_) => "InvalidRequestContentException",
             UnsupportedMediaType(_) => "UnsupportedMediaTypeException",
@@ -98,7 +102,10 @@ impl LambdaError {
         match self {
             ResourceNotFound(_) | UnknownOperation(_) | ProvisionedConcurrencyConfigNotFound => 404,
             ResourceConflict(_) => 409,
-            InvalidParameterValue(_) | Validation(_) | InvalidRequestContent(_) => 400,
+            InvalidParameterValue(_)
+            | Validation(_)
+            | InvalidRequestContent(_)
+            | PolicyLengthExceeded(_) => 400,
             PreconditionFailed(_) => 412,
             RequestEntityTooLarge(_) => 413,
             UnsupportedMediaType(_) => 415,

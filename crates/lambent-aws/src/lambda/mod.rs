@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod model;
+pub mod permission;
 pub mod validate;
 
 pub use error::LambdaError;

@@ -211,6 +211,7 @@ pub fn delete(ctl: &Control, f: &str, alias: &str) -> Result<ApiResponse, Lambda
         record.aliases.remove(alias);
         // Its asynchronous settings go with it: a new alias of the same name starts clean.
         record.event_invoke.remove(alias);
+        record.policies.remove(alias);
         Ok(())
     })?;
     Ok(ApiResponse::empty(204))

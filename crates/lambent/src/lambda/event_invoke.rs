@@ -149,7 +149,7 @@ impl Input {
 }
 
 /// `Qualifier`'s model constraints (`NumericLatestPublishedOrAliasQualifier`).
-fn qualifier_violations(v: &mut Violations, q: &str) {
+pub(super) fn qualifier_violations(v: &mut Violations, q: &str) {
     if q.is_empty() {
         v.push(
             q,

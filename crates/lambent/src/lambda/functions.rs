@@ -378,6 +378,7 @@ impl Control {
             reserved_concurrency: None,
             provisioned: BTreeMap::new(),
             event_invoke: BTreeMap::new(),
+            policies: BTreeMap::new(),
             recursion_allowed: false,
         };
         let mut response = latest;
@@ -696,6 +697,7 @@ pub fn delete(ctl: &Control, f: &str, req: &ApiRequest) -> Result<ApiResponse, L
                 record.versions.remove(&n);
                 record.provisioned.remove(q);
                 record.event_invoke.remove(q);
+                record.policies.remove(q);
                 Ok(())
             })?;
             ctl.scheduler().unprovision(&name, q);

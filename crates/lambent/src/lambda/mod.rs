@@ -1,5 +1,5 @@
-//! The Lambda control plane: functions, versions, aliases, concurrency and tags, behind
-//! Lambda's REST API (2015-03-31), plus the Invoke front-end.
+//! The Lambda control plane: functions, versions, aliases, concurrency, tags and resource
+//! policies, behind Lambda's REST API (2015-03-31), plus the Invoke front-end.
 //!
 //! State has one owner: the in-memory table of [`FunctionEntry`] snapshots, which the hot
 //! path reads without touching SQLite. Every mutation is serialised by one mutex, written to
@@ -16,6 +16,7 @@ mod concurrency;
 mod event_invoke;
 mod functions;
 mod invoke;
+mod permissions;
 mod provisioned;
 mod recursion;
 mod request;
@@ -109,6 +110,9 @@ pub enum Operation {
     GetFunctionEventInvokeConfig,
     DeleteFunctionEventInvokeConfig,
     ListFunctionEventInvokeConfigs,
+    AddPermission,
+    RemovePermission,
+    GetPolicy,
     GetAccountSettings,
     ListTags,
     TagResource,
@@ -174,6 +178,9 @@ pub static ROUTES: &[Route] = &[
     route(GET,    "/2019-09-25/functions/{FunctionName}/event-invoke-config",    GetFunctionEventInvokeConfig,       "lambda:GetFunctionEventInvokeConfig",        Function,    API),
     route(DELETE, "/2019-09-25/functions/{FunctionName}/event-invoke-config",    DeleteFunctionEventInvokeConfig,    "lambda:DeleteFunctionEventInvokeConfig",     Function,    API),
     route(GET,    "/2019-09-25/functions/{FunctionName}/event-invoke-config/list", ListFunctionEventInvokeConfigs,   "lambda:ListFunctionEventInvokeConfigs",      Function,    API),
+    route(POST,   "/2015-03-31/functions/{FunctionName}/policy",                 AddPermission,                      "lambda:AddPermission",                       Function,    API),
+    route(GET,    "/2015-03-31/functions/{FunctionName}/policy",                 GetPolicy,                          "lambda:GetPolicy",                           Function,    API),
+    route(DELETE, "/2015-03-31/functions/{FunctionName}/policy/{StatementId}",   RemovePermission,                   "lambda:RemovePermission",                    Function,    API),
     route(GET,    "/2016-08-19/account-settings",                                GetAccountSettings,                 "lambda:GetAccountSettings",                  All,         API),
     route(GET,    "/2017-03-31/tags/{ARN}",                                      ListTags,                           "lambda:ListTags",                            PathArn,     API),
     route(POST,   "/2017-03-31/tags/{ARN}",                                      TagResource,                        "lambda:TagResource",                         PathArn,     API),
@@ -235,7 +242,7 @@ pub async fn handle(ctl: &Control, req: ApiRequest) -> Result<ApiResponse, Lambd
         )));
     };
     let names = route.names(&segs);
-    // The function name (or the tagged ARN), and an alias's name.
+    // The function name (or the tagged ARN), and an alias's name or a StatementId.
     let f = names.first().copied().unwrap_or_default();
     let a = names.get(1).copied().unwrap_or_default();
     let req = &req;
@@ -269,6 +276,9 @@ pub async fn handle(ctl: &Control, req: ApiRequest) -> Result<ApiResponse, Lambd
         GetFunctionEventInvokeConfig => event_invoke::get(ctl, f, req),
         DeleteFunctionEventInvokeConfig => event_invoke::delete(ctl, f, req),
         ListFunctionEventInvokeConfigs => event_invoke::list(ctl, f, req),
+        AddPermission => permissions::add(ctl, f, req),
+        GetPolicy => permissions::get(ctl, f, req),
+        RemovePermission => permissions::remove(ctl, f, a, req),
         GetAccountSettings => concurrency::account_settings(ctl),
         ListTags => tags::list(ctl, f),
         TagResource => tags::tag(ctl, f, req),
