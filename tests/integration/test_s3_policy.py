@@ -120,6 +120,13 @@ def test_malformed_policies(s3, bucket):
     assert refused('{"Version": "2012-10-17", "Statement": [') == (
         "Policies must be valid JSON and the first byte must be '{'"
     )
+    # The first byte, as AWS says: a document after a newline is refused.
+    assert refused("\n" + json.dumps(grant(bucket))) == (
+        "Policies must be valid JSON and the first byte must be '{'"
+    )
+    no_resource = grant(bucket)
+    del no_resource["Statement"][0]["Resource"]
+    assert refused(no_resource) == "Missing required field Resource"
     assert refused("{" * 5000) == "Policies must be valid JSON and the first byte must be '{'"
     with pytest.raises(ClientError) as e:
         s3.get_bucket_policy(Bucket=bucket)

@@ -36,7 +36,8 @@ pub(super) fn check(bucket: &str, text: &str) -> S3Result<Value> {
         ));
     }
     let not_json = || malformed("Policies must be valid JSON and the first byte must be '{'");
-    if !text.trim_start().starts_with('{') {
+    // AWS means the first byte: a document after a newline is refused too.
+    if !text.starts_with('{') {
         return Err(not_json());
     }
     // serde_json refuses nesting deeper than 128 rather than recursing into it.
@@ -44,27 +45,35 @@ pub(super) fn check(bucket: &str, text: &str) -> S3Result<Value> {
     if doc.get("Statement").is_none() {
         return Err(malformed("Missing required field Statement"));
     }
-    Policy::parse(text, PolicyKind::Resource, &SizeLimit::None).map_err(|e| match e {
-        PolicyError::Malformed(m) | PolicyError::LimitExceeded(m) => malformed(m),
-    })?;
+    // S3's own rules first, so their messages win over the IAM grammar's.
+    let arn = format!("arn:aws:s3:::{bucket}");
+    let inside = |r: &str| {
+        r == arn
+            || r.strip_prefix(arn.as_str())
+                .is_some_and(|k| k.starts_with('/'))
+    };
+    let s3_action = |a: &str| a == "*" || a.get(..3).is_some_and(|v| v.eq_ignore_ascii_case("s3:"));
     for s in statements(&doc) {
-        let actions = s.get("Action").or_else(|| s.get("NotAction"));
-        if !strings(actions)
-            .all(|a| a == "*" || a.get(..3).is_some_and(|v| v.eq_ignore_ascii_case("s3:")))
-        {
+        for (field, negated) in [
+            ("Effect", None),
+            ("Principal", Some("NotPrincipal")),
+            ("Action", Some("NotAction")),
+            ("Resource", Some("NotResource")),
+        ] {
+            if !s.contains_key(field) && negated.is_none_or(|n| !s.contains_key(n)) {
+                return Err(malformed(format!("Missing required field {field}")));
+            }
+        }
+        if !strings(s.get("Action").or_else(|| s.get("NotAction"))).all(s3_action) {
             return Err(malformed("Policy has invalid action"));
         }
-        let resources = s.get("Resource").or_else(|| s.get("NotResource"));
-        let arn = format!("arn:aws:s3:::{bucket}");
-        let inside = |r: &str| {
-            r == arn
-                || r.strip_prefix(arn.as_str())
-                    .is_some_and(|k| k.starts_with('/'))
-        };
-        if !strings(resources).all(inside) {
+        if !strings(s.get("Resource").or_else(|| s.get("NotResource"))).all(inside) {
             return Err(malformed("Policy has invalid resource"));
         }
     }
+    Policy::parse(text, PolicyKind::Resource, &SizeLimit::None).map_err(|e| match e {
+        PolicyError::Malformed(m) | PolicyError::LimitExceeded(m) => malformed(m),
+    })?;
     Ok(doc)
 }
 
@@ -353,6 +362,19 @@ mod tests {
                 &doc(json!({"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b"})),
                 "Missing required field Principal",
             ),
+            (
+                &doc(json!({"Effect": "Allow", "Principal": "*", "Resource": "arn:aws:s3:::b"})),
+                "Missing required field Action",
+            ),
+            (
+                &doc(json!({"Effect": "Allow", "Principal": "*", "Action": "s3:*"})),
+                "Missing required field Resource",
+            ),
+            (
+                &good.replace("arn:aws:s3:::b/*", "*"),
+                "Policy has invalid resource",
+            ),
+            (&format!("\n{good}"), first_byte),
         ] {
             assert_eq!(message("b", text), want, "{text}");
         }
