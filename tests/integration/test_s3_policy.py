@@ -133,6 +133,28 @@ def test_malformed_policies(s3, bucket):
     assert error_code(e) == "NoSuchBucketPolicy"
 
 
+def test_oversized_and_binary_policies_are_refused_not_failed(server, s3, bucket):
+    big = grant(bucket)
+    big["Statement"][0]["Sid"] = "x" * (2 * 1024 * 1024)
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(big))
+    assert status(e) == 400
+    assert error_code(e) == "MalformedPolicy"
+    # A body that is not UTF-8, signed as sent.
+    raw = server.client("s3")
+
+    def binary(request, **_):
+        request.data = b"{\xff\xfe}"
+        for h in ("Content-MD5", "x-amz-checksum-crc32"):
+            if h in request.headers:
+                del request.headers[h]
+
+    raw.meta.events.register("before-sign.s3.PutBucketPolicy", binary)
+    with pytest.raises(ClientError) as e:
+        raw.put_bucket_policy(Bucket=bucket, Policy="{}")
+    assert 400 <= status(e) < 500
+
+
 def test_no_such_bucket(s3):
     name = f"policy-missing-{uuid.uuid4().hex[:8]}"
     for call in [lambda: s3.get_bucket_policy(Bucket=name),
