@@ -13,6 +13,7 @@ mod listing;
 pub mod multipart;
 mod notifications;
 pub mod objects;
+pub mod policies;
 pub mod queue;
 pub mod usage;
 

@@ -267,6 +267,8 @@ impl ObjectStore {
             .map_err(sql("creating the objects schema"))?;
         conn.execute_batch(crate::notifications::SCHEMA)
             .map_err(sql("creating the objects schema"))?;
+        conn.execute_batch(crate::policies::SCHEMA)
+            .map_err(sql("creating the objects schema"))?;
         let reserved = ObjectStore::reserved_sequencers(&conn)?;
         let reads = (0..READERS)
             .map(|_| {
@@ -338,18 +340,28 @@ impl ObjectStore {
         Ok(())
     }
 
+    /// Creates a bucket, with every Block Public Access setting on (AWS's default for new
+    /// buckets since April 2023).
     pub fn create_bucket(&self, name: &str, now: i64) -> Result<(), ObjectError> {
-        let n = self
-            .db()
+        const STEP: &str = "creating a bucket";
+        let mut db = self.db();
+        let tx = db.transaction().map_err(sql(STEP))?;
+        let n = tx
             .execute(
                 "INSERT OR IGNORE INTO buckets (name, created) VALUES (?1, ?2)",
                 params![name, now],
             )
-            .map_err(sql("creating a bucket"))?;
+            .map_err(sql(STEP))?;
         if n == 0 {
             return Err(ObjectError::BucketExists(name.to_string()));
         }
-        Ok(())
+        crate::policies::insert_public_access_block(
+            &tx,
+            name,
+            crate::policies::PublicAccessBlock::ALL,
+        )
+        .map_err(sql(STEP))?;
+        tx.commit().map_err(sql(STEP))
     }
 
     pub fn bucket(&self, name: &str) -> Result<Option<BucketRecord>, ObjectError> {
@@ -405,6 +417,10 @@ impl ObjectStore {
             return Err(ObjectError::NoSuchBucket(name.to_string()));
         }
         tx.execute("DELETE FROM notifications WHERE bucket = ?1", [name])
+            .map_err(sql("deleting a bucket"))?;
+        tx.execute("DELETE FROM bucket_policies WHERE bucket = ?1", [name])
+            .map_err(sql("deleting a bucket"))?;
+        tx.execute("DELETE FROM public_access_blocks WHERE bucket = ?1", [name])
             .map_err(sql("deleting a bucket"))?;
         tx.commit().map_err(sql("deleting a bucket"))?;
         drop(db);

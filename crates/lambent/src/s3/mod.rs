@@ -5,7 +5,9 @@
 //! `listing.rs`), with `auth.rs` holding the key-ring glue and `checksum.rs` the additional
 //! checksums (`x-amz-checksum-*`, as headers or aws-chunked trailers). Bucket notifications are
 //! configured in `notifications.rs` and, once a change is committed, queued as Lambda events
-//! by `notify.rs` before the response goes out. s3s routes requests itself; [`ROUTES`] names
+//! by `notify.rs` before the response goes out. Bucket policies (`policy.rs`, which also
+//! keeps [`BucketPolicies`], the parsed view the authorizer reads) and Block Public Access
+//! (`public_access.rs`) are stored with the bucket. s3s routes requests itself; [`ROUTES`] names
 //! each operation's IAM action and the resource it authorizes against.
 //!
 //! Invariant: no object byte is buffered whole (bodies stream to and from the store's files),
@@ -20,9 +22,12 @@ mod multipart;
 mod notifications;
 mod notify;
 mod objects;
+mod policy;
+mod public_access;
 
 pub(crate) use notifications::single_lambda_rule;
 pub use notify::Notifier;
+pub use policy::BucketPolicies;
 
 use crate::auth::KeyRing;
 use lambent_store::objects::{ObjectError, ObjectStore};
@@ -84,6 +89,13 @@ pub static ROUTES: &[Route] = {
         r("ListMultipartUploads",               "s3:ListBucketMultipartUploads", Bucket),
         r("PutBucketNotificationConfiguration", "s3:PutBucketNotification",      Bucket),
         r("GetBucketNotificationConfiguration", "s3:GetBucketNotification",      Bucket),
+        r("PutBucketPolicy",                    "s3:PutBucketPolicy",            Bucket),
+        r("GetBucketPolicy",                    "s3:GetBucketPolicy",            Bucket),
+        r("DeleteBucketPolicy",                 "s3:DeleteBucketPolicy",         Bucket),
+        r("GetBucketPolicyStatus",              "s3:GetBucketPolicyStatus",      Bucket),
+        r("PutPublicAccessBlock",               "s3:PutBucketPublicAccessBlock", Bucket),
+        r("GetPublicAccessBlock",               "s3:GetBucketPublicAccessBlock", Bucket),
+        r("DeletePublicAccessBlock",            "s3:PutBucketPublicAccessBlock", Bucket),
     ]
 };
 
@@ -434,6 +446,55 @@ impl s3s::S3 for Api {
         req: S3Request<GetBucketNotificationConfigurationInput>,
     ) -> S3Result<S3Response<GetBucketNotificationConfigurationOutput>> {
         self.get_notifications(req.input).await
+    }
+
+    async fn put_bucket_policy(
+        &self,
+        req: S3Request<PutBucketPolicyInput>,
+    ) -> S3Result<S3Response<PutBucketPolicyOutput>> {
+        self.put_policy(req.input).await
+    }
+
+    async fn get_bucket_policy(
+        &self,
+        req: S3Request<GetBucketPolicyInput>,
+    ) -> S3Result<S3Response<GetBucketPolicyOutput>> {
+        self.get_policy(req.input).await
+    }
+
+    async fn delete_bucket_policy(
+        &self,
+        req: S3Request<DeleteBucketPolicyInput>,
+    ) -> S3Result<S3Response<DeleteBucketPolicyOutput>> {
+        self.delete_policy(req.input).await
+    }
+
+    async fn get_bucket_policy_status(
+        &self,
+        req: S3Request<GetBucketPolicyStatusInput>,
+    ) -> S3Result<S3Response<GetBucketPolicyStatusOutput>> {
+        self.get_policy_status(req.input).await
+    }
+
+    async fn put_public_access_block(
+        &self,
+        req: S3Request<PutPublicAccessBlockInput>,
+    ) -> S3Result<S3Response<PutPublicAccessBlockOutput>> {
+        self.put_public_access(req.input).await
+    }
+
+    async fn get_public_access_block(
+        &self,
+        req: S3Request<GetPublicAccessBlockInput>,
+    ) -> S3Result<S3Response<GetPublicAccessBlockOutput>> {
+        self.get_public_access(req.input).await
+    }
+
+    async fn delete_public_access_block(
+        &self,
+        req: S3Request<DeletePublicAccessBlockInput>,
+    ) -> S3Result<S3Response<DeletePublicAccessBlockOutput>> {
+        self.delete_public_access(req.input).await
     }
 }
 
