@@ -100,16 +100,28 @@ pub async fn serve(
 async fn handle(app: &App, req: Request<Incoming>) -> Response<EdgeBody> {
     let request_id = uuid::Uuid::new_v4().to_string();
     let mut resp = if crate::s3::is_s3(&req) && !req.uri().path().starts_with("/_lambent/") {
+        let expects_continue = req
+            .headers()
+            .get(http::header::EXPECT)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
         // s3s bounds nothing itself, but streams bodies to the object store's files, so
         // an upload's size costs disk, not memory.
-        match app.s3.call(req.map(s3s::Body::from)).await {
+        let mut resp = match app.s3.call(req.map(s3s::Body::from)).await {
             Ok(r) => r.map(http_body_util::Either::Right),
             Err(e) => {
                 tracing::error!(error = ?e, "s3 request");
                 plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n")
                     .map(http_body_util::Either::Left)
             }
+        };
+        // An error answered to a client waiting for `100 Continue` (botocore's uploads): it
+        // may or may not send the body now, so the connection's next bytes may be the body
+        // or the next request. Close it rather than guess (RFC 9110, 10.1.1).
+        if expects_continue && !resp.status().is_success() {
+            resp.headers_mut()
+                .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
         }
+        resp
     } else {
         match route(app, req, &request_id).await {
             Ok(r) => r,
