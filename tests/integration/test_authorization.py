@@ -145,7 +145,7 @@ def test_explicit_deny_beats_allow_and_a_denied_call_changes_nothing(lam, functi
     assert lam.get_function(FunctionName=fn)["Configuration"]["FunctionName"] == fn
 
 
-def test_a_user_without_policies_is_denied_everything(user):
+def test_a_user_without_policies_is_denied_everything(server, user):
     name, _, client = user()
     with pytest.raises(ClientError) as e:
         client("lambda").list_functions()
@@ -168,8 +168,13 @@ def test_a_user_without_policies_is_denied_everything(user):
     with pytest.raises(ClientError) as e:
         client("iam").create_user(UserName=unique("nope"))
     assert error_code(e) == "AccessDenied"
-    # AWS never denies GetCallerIdentity.
+    # AWS never denies GetCallerIdentity, nor GetSessionToken, whose session is the user.
     assert client("sts").get_caller_identity()["Arn"] == user_arn(name)
+    creds = client("sts").get_session_token(DurationSeconds=900)["Credentials"]
+    temp = session_client(server, creds, "lambda")
+    with pytest.raises(ClientError) as e:
+        temp.list_functions()
+    assert e.value.response["Error"]["Message"].startswith(f"User: {user_arn(name)} ")
 
 
 def test_policies_apply_to_logs_and_iam(user):

@@ -136,14 +136,15 @@ impl Sts {
 }
 
 /// What a request is authorized as: the action's IAM action and resource (`AssumeRole`: the
-/// role's ARN), or `None` when nothing is authorized: GetCallerIdentity, which AWS never
-/// denies, or an unknown action, which runs nothing.
+/// role's ARN), or `None` when nothing is authorized: GetCallerIdentity and GetSessionToken,
+/// which AWS documents as needing no permission (a session gets its caller's own), or an
+/// unknown action, which runs nothing.
 pub fn authorization(query: &str, body: &[u8]) -> Option<(&'static str, String)> {
     let params = Params::parse(query, body)?;
     let action = params.get("Action")?;
     let (_, iam_action, _) = ROUTES.iter().find(|(name, _, _)| *name == action)?;
     match *iam_action {
-        "sts:GetCallerIdentity" => None,
+        "sts:GetCallerIdentity" | "sts:GetSessionToken" => None,
         "sts:AssumeRole" => Some((iam_action, params.get("RoleArn").unwrap_or("*").to_string())),
         _ => Some((iam_action, "*".to_string())),
     }
