@@ -22,6 +22,8 @@ def test_bench_quick_reports_every_scenario(server):
             assert rows[scenario]["samples"] > 0, scenario
             assert 0 < rows[scenario]["p50_us"] <= rows[scenario]["max_us"]
         assert rows[f"cold {rt} (end to end)"]["init_p50_ms"] > 0
+        # Authorization's cost: the same invokes signed by an IAM user with ten policies.
+        assert rows[f"warm-user {rt} (IAM user, 10 policies)"]["samples"] > 0
         assert rows[f"throughput {rt}, 4 clients"]["errors"] == 0
         assert rows[f"throughput {rt}, 4 clients"]["per_second"] > 0
     assert rows["floor (GET /_lambent/health)"]["samples"] > 0

@@ -119,17 +119,18 @@ def test_access_keys(iam):
     iam.delete_user(UserName=name)
 
 
-def test_new_users_keys_do_not_sign_yet(server, iam):
-    # Until authorization is enforced, a user's key would have full access: refused.
+def test_a_new_users_key_signs_but_is_allowed_nothing(server, iam):
+    # A user's key authenticates at once; with no policy, every IAM call is denied.
     name = unique("nosign")
     iam.create_user(UserName=name)
     k = iam.create_access_key(UserName=name)["AccessKey"]
     other = server.client(
         "iam", aws_access_key_id=k["AccessKeyId"], aws_secret_access_key=k["SecretAccessKey"]
     )
-    e = fails("InvalidClientTokenId", other.list_users)
+    e = fails("AccessDenied", other.list_users)
     assert status(e) == 403
     iam.delete_access_key(UserName=name, AccessKeyId=k["AccessKeyId"])
+    e = fails("InvalidClientTokenId", other.list_users)
     iam.delete_user(UserName=name)
 
 

@@ -51,11 +51,13 @@ pub async fn run(
     }
     let store = Arc::new(lambent_store::Store::open(data).context("opening the store")?);
     let root = auth::load_or_create_root(data).context("loading root credentials")?;
-    let keyring = auth::KeyRing::new(&root);
     let iam_store = Arc::new(
         lambent_store::iam::IamStore::open(&data.join("iam"), lambent_aws::arn::ACCOUNT_ID)
             .context("opening the IAM store")?,
     );
+    // IAM users' keys sign requests too; the authorizer decides what each may do.
+    let keyring = auth::KeyRing::new(&root).with_users(iam_store.clone());
+    let authorizer = auth::Authorizer::new(iam_store.clone());
     let iam = iam::Iam::new(iam_store.clone()).context("seeding AWS-managed policies")?;
     let logs = logs::LogStore::open(&data.join("logs")).context("opening logs")?;
     let _retention = logs.spawn_retention_sweeper();
@@ -107,12 +109,14 @@ pub async fn run(
         examples::deploy(&control, &objects).await?;
     }
     let notifier = s3::Notifier::new(events.clone(), control.clone());
-    let s3 = s3::service(objects, keyring.clone(), notifier);
+    let s3 = s3::service(objects, keyring.clone(), authorizer.clone(), notifier);
+    warn_about_missing_roles(&control, &iam_store);
     // One IAM store, shared: STS reads the roles the IAM API writes.
     let sts = sts::Sts::new(keyring.clone(), iam_store);
     let app = Arc::new(edge::App {
         control,
         keyring,
+        authorizer,
         logs,
         iam,
         s3,
@@ -126,6 +130,29 @@ pub async fn run(
     scheduler.shutdown();
     telemetry.flush();
     Ok(())
+}
+
+/// Says at start which functions run as a role the IAM store does not hold: the upgrade
+/// path lets their environments do everything, until the role is created.
+fn warn_about_missing_roles(control: &lambda::Control, iam: &lambent_store::iam::IamStore) {
+    let missing: Vec<String> = control
+        .roles()
+        .into_iter()
+        .filter(|(_, role)| {
+            role.split(':').nth(4) != Some(iam.account())
+                || iam.role(lambent_aws::arn::role_name(role)).is_err()
+        })
+        .map(|(name, _)| name)
+        .collect();
+    if !missing.is_empty() {
+        let shown: Vec<&str> = missing.iter().take(20).map(String::as_str).collect();
+        tracing::warn!(
+            count = missing.len(),
+            functions = %shown.join(", "),
+            "functions whose role is not in IAM are allowed everything (create their roles \
+             to limit them)"
+        );
+    }
 }
 
 /// Raises this process's soft limit on open files to its hard limit, and returns the limit

@@ -97,6 +97,16 @@ async fn assume_role_follows_the_trust_policy() {
                 r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":"sts:AssumeRole"}}]}}"#
             ),
         );
+        // Its sessions may assume it again (role chaining, below): the trust names only the
+        // account, so the session's identity policy must allow sts:AssumeRole too.
+        store
+            .put_inline_policy(
+                lambent_store::iam::EntityKind::Role,
+                "by-root",
+                "chain",
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}"#,
+            )
+            .unwrap();
         role(
             &store,
             "by-other",

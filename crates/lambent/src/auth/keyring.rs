@@ -1,7 +1,9 @@
 //! The keys lambent accepts: the root key, the temporary keys of running environments, and
-//! the temporary keys STS issues (AssumeRole, GetSessionToken), which expire.
+//! the temporary keys STS issues (AssumeRole, GetSessionToken), which expire, and the
+//! access keys of IAM users, read from the IAM store and reloaded when it changes.
 
 use super::credentials::{self, RootCredentials};
+use lambent_store::iam::IamStore;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime};
@@ -14,6 +16,12 @@ pub enum Principal {
     /// A role session: a function's execution role through the key of one of its
     /// environments, or a session AssumeRole started.
     Role(Arc<RoleSession>),
+    /// An IAM user, through one of its Active access keys (or a GetSessionToken session).
+    User {
+        arn: String,
+        id: String,
+        name: String,
+    },
 }
 
 /// One session of a role, as the authorizer will need it: the role, the session's name, and
@@ -35,6 +43,9 @@ pub struct RoleSession {
     pub tags: Vec<(String, String)>,
     pub transitive_tag_keys: Vec<String>,
     pub source_identity: Option<String>,
+    /// A function's environment, not an AssumeRole session: its role need not exist in IAM
+    /// (the upgrade path: such environments are allowed everything).
+    pub environment: bool,
 }
 
 impl RoleSession {
@@ -43,6 +54,7 @@ impl RoleSession {
         RoleSession {
             role_arn: role_arn.to_string(),
             session_name: function_name.to_string(),
+            environment: true,
             ..RoleSession::default()
         }
     }
@@ -98,6 +110,58 @@ pub enum KeyRefusal {
     Expired,
 }
 
+/// IAM users' Active keys, as of one generation of the IAM store.
+struct UserKeys {
+    store: Arc<IamStore>,
+    /// Read on every lookup of a key the ring does not hold itself; a std `RwLock`, as no
+    /// await happens under it and reloads (after an IAM write) are rare.
+    loaded: RwLock<(u64, HashMap<String, Key>)>,
+}
+
+impl UserKeys {
+    /// The user key `id`, reloading every Active key first if the store has changed, so an
+    /// Inactive or deleted key is refused on the next request.
+    fn lookup(&self, id: &str) -> Option<KeyLookup> {
+        let generation = self.store.generation();
+        {
+            let loaded = self.loaded.read().unwrap_or_else(|e| e.into_inner());
+            if loaded.0 == generation {
+                return loaded.1.get(id).map(Key::lookup);
+            }
+        }
+        let keys = match self.store.active_access_keys() {
+            Ok(keys) => keys,
+            Err(e) => {
+                // Refused, not allowed: the next request tries again.
+                tracing::error!(error = %e, "loading IAM users' access keys");
+                return None;
+            }
+        };
+        let map: HashMap<String, Key> = keys
+            .into_iter()
+            .map(|k| {
+                (
+                    k.id,
+                    Key {
+                        secret: k.secret,
+                        session_token: None,
+                        principal: Principal::User {
+                            arn: k.user_arn,
+                            id: k.user_id,
+                            name: k.user_name,
+                        },
+                        expires: None,
+                    },
+                )
+            })
+            .collect();
+        let found = map.get(id).map(Key::lookup);
+        let mut loaded = self.loaded.write().unwrap_or_else(|e| e.into_inner());
+        *loaded = (generation, map);
+        found
+    }
+}
+
 /// Expired keys are kept this long after expiry, so a client hears `ExpiredToken` rather
 /// than that its key does not exist; then the next issue sweeps them.
 const EXPIRED_KEPT: Duration = Duration::from_secs(24 * 3600);
@@ -111,6 +175,18 @@ pub struct KeyRing {
     keys: Arc<RwLock<HashMap<String, Key>>>,
     /// `Instant::now` but in tests; read only for keys that expire.
     clock: Clock,
+    /// IAM users' keys, once [`KeyRing::with_users`] gave the store.
+    users: Option<Arc<UserKeys>>,
+}
+
+impl Key {
+    fn lookup(&self) -> KeyLookup {
+        KeyLookup {
+            secret: self.secret.clone(),
+            session_token: self.session_token.clone(),
+            principal: self.principal.clone(),
+        }
+    }
 }
 
 /// What the key ring says about an access key id.
@@ -140,22 +216,39 @@ impl KeyRing {
         KeyRing {
             keys: Arc::new(RwLock::new(keys)),
             clock,
+            users: None,
         }
+    }
+
+    /// Also accepts the Active access keys of the IAM users in `store`.
+    pub fn with_users(mut self, store: Arc<IamStore>) -> KeyRing {
+        self.users = Some(Arc::new(UserKeys {
+            store,
+            // Generation 0 is never current: the first lookup loads.
+            loaded: RwLock::new((0, HashMap::new())),
+        }));
+        self
     }
 
     /// The key's secret, token and principal: one map lookup and, for a key that expires,
     /// one `Instant` comparison.
     pub fn lookup(&self, access_key_id: &str) -> Result<KeyLookup, KeyRefusal> {
-        let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
-        let k = keys.get(access_key_id).ok_or(KeyRefusal::Unknown)?;
-        if k.expires.is_some_and(|at| (self.clock)() >= at) {
-            return Err(KeyRefusal::Expired);
+        {
+            let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(k) = keys.get(access_key_id) {
+                if k.expires.is_some_and(|at| (self.clock)() >= at) {
+                    return Err(KeyRefusal::Expired);
+                }
+                return Ok(k.lookup());
+            }
         }
-        Ok(KeyLookup {
-            secret: k.secret.clone(),
-            session_token: k.session_token.clone(),
-            principal: k.principal.clone(),
-        })
+        // IAM users' keys are long-term `AKIA` ones.
+        match &self.users {
+            Some(users) if access_key_id.starts_with("AKIA") => {
+                users.lookup(access_key_id).ok_or(KeyRefusal::Unknown)
+            }
+            _ => Err(KeyRefusal::Unknown),
+        }
     }
 
     /// Issues temporary credentials for a function's environment: a session of `role_arn`

@@ -1,11 +1,15 @@
-//! Who is calling: the root credentials, the temporary credentials of function roles and of
-//! STS sessions (which expire), and SigV4 verification of every AWS-API request against them.
+//! Who is calling, and what they may do: the root credentials, the temporary credentials of
+//! function roles and of STS sessions (which expire), IAM users' access keys, and the one
+//! [`Authorizer`] every operation of every service is asked before it runs.
 //!
 //! Invariant: no request reaches a service front-end without a verified principal, and no
 //! secret is ever logged.
 
+mod authorizer;
 mod credentials;
 mod keyring;
+
+pub use authorizer::{Authorizer, ClientAddr, RequestFacts};
 
 pub use credentials::{load_or_create_root, read as read_credentials, RootCredentials};
 

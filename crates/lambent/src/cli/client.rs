@@ -128,6 +128,16 @@ impl Client {
         })
     }
 
+    /// The same endpoint and connections, signing with another (long-term) key.
+    pub fn with_key(&self, access_key_id: &str, secret_access_key: &str) -> Client {
+        Client {
+            access_key_id: access_key_id.to_string(),
+            secret_access_key: secret_access_key.to_string(),
+            session_token: None,
+            ..self.clone()
+        }
+    }
+
     /// `export` lines for the AWS tools.
     pub fn exports(&self) -> String {
         let mut s = format!(

@@ -75,12 +75,18 @@ impl AuthFailure {
 /// AWS's words for a temporary key past its expiration (no final period).
 const EXPIRED: &str = "The security token included in the request is expired";
 
+/// Who signed a request, and the region it was signed for (`aws:RequestedRegion`).
+pub struct Signer {
+    pub principal: Principal,
+    pub region: String,
+}
+
 /// Verifies the request's SigV4 signature and returns who signed it.
 pub fn authenticate(
     keyring: &KeyRing,
     parts: &http::request::Parts,
     body: &[u8],
-) -> Result<Principal, AuthFailure> {
+) -> Result<Signer, AuthFailure> {
     let headers: Vec<(&str, &[u8])> = parts
         .headers
         .iter()
@@ -115,5 +121,8 @@ pub fn authenticate(
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
     sigv4::verify(&req, &auth, &key.secret, &payload, true, now).map_err(AuthFailure::Signature)?;
-    Ok(key.principal)
+    Ok(Signer {
+        principal: key.principal,
+        region: auth.credential.region,
+    })
 }

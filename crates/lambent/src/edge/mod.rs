@@ -1,14 +1,16 @@
 //! The edge: one listener for every AWS-shaped front door. It assigns request ids, bounds
 //! what a client can make lambent hold (connections in total and per address, header and
 //! body time, body size), authenticates every AWS-API request, and routes it to its service
-//! by credential scope, `X-Amz-Target` or path. It knows no operation of any service: the
-//! service's route table says how much of a body to read (`crate::lambda::ROUTES`,
-//! `crate::logs::ROUTES`). `envelopes.rs` renders the protocols' errors, `admin.rs` lambent's
-//! own `/_lambent/` endpoints.
+//! by credential scope, `X-Amz-Target` or path, once the authorizer has allowed it. It knows
+//! no operation of any service: the service's route table says how much of a body to read
+//! (`crate::lambda::ROUTES`, `crate::logs::ROUTES`) and what action on which resource the
+//! request is authorized as. `envelopes.rs` renders the protocols' errors, `admin.rs`
+//! lambent's own `/_lambent/` endpoints (root only).
 //!
-//! Invariant: HTTP types end here. Services receive an authenticated [`ApiRequest`] with a
-//! body already read within its operation's limit; S3, whose bodies are objects, is handed
-//! to s3s (`crate::s3`), which authenticates it and streams the body to the object store.
+//! Invariant: HTTP types end here; no operation runs unauthorized. Services receive an
+//! authenticated, authorized [`ApiRequest`] with a body already read within its operation's
+//! limit; S3, whose bodies are objects, is handed to s3s (`crate::s3`), which authenticates
+//! it, asks the same authorizer in its access hook, and streams the body to the object store.
 
 mod admin;
 mod auth;
@@ -18,7 +20,7 @@ mod envelopes;
 pub use envelopes::lambda_error;
 use envelopes::{aws_json_error, logs_result};
 
-use crate::auth::KeyRing;
+use crate::auth::{Authorizer, KeyRing, Principal, RequestFacts};
 use crate::config::ConnectionLimits;
 use crate::lambda::{self, ApiRequest, ApiResponse, Control};
 use crate::logs::{self, LogStore};
@@ -29,6 +31,7 @@ use hyper::body::Incoming;
 use lambent_aws::lambda::LambdaError;
 use std::convert::Infallible;
 use std::future::Future;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -42,6 +45,8 @@ const BODY_TIMEOUT: Duration = Duration::from_secs(60);
 pub struct App {
     pub control: Control,
     pub keyring: KeyRing,
+    /// Asked before every operation of every service runs.
+    pub authorizer: Authorizer,
     pub logs: LogStore,
     pub iam: crate::iam::Iam,
     /// The S3 API (s3s parses, authenticates and renders it; see `crate::s3`).
@@ -85,7 +90,7 @@ pub async fn serve(
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |req| {
                 let app = app.clone();
-                async move { Ok::<_, Infallible>(handle(&app, req).await) }
+                async move { Ok::<_, Infallible>(handle(&app, req, peer.ip()).await) }
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .timer(hyper_util::rt::TokioTimer::new())
@@ -97,13 +102,16 @@ pub async fn serve(
     }
 }
 
-async fn handle(app: &App, req: Request<Incoming>) -> Response<EdgeBody> {
+async fn handle(app: &App, req: Request<Incoming>, client: IpAddr) -> Response<EdgeBody> {
     let request_id = uuid::Uuid::new_v4().to_string();
     let mut resp = if crate::s3::is_s3(&req) && !req.uri().path().starts_with("/_lambent/") {
         let expects_continue = req
             .headers()
             .get(http::header::EXPECT)
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+        // The authorizer (in s3s's access hook) needs the client's address for aws:SourceIp.
+        let mut req = req;
+        req.extensions_mut().insert(crate::auth::ClientAddr(client));
         // s3s bounds nothing itself, but streams bodies to the object store's files, so
         // an upload's size costs disk, not memory.
         let mut resp = match app.s3.call(req.map(s3s::Body::from)).await {
@@ -123,7 +131,7 @@ async fn handle(app: &App, req: Request<Incoming>) -> Response<EdgeBody> {
         }
         resp
     } else {
-        match route(app, req, &request_id).await {
+        match route(app, req, &request_id, client).await {
             Ok(r) => r,
             Err(e) => lambda_error(&e),
         }
@@ -147,6 +155,7 @@ async fn route(
     app: &App,
     req: Request<Incoming>,
     request_id: &str,
+    client: IpAddr,
 ) -> Result<Response<Full<Bytes>>, LambdaError> {
     let path = req.uri().path();
     if path == "/_lambent/health" {
@@ -220,39 +229,114 @@ async fn route(
         Err(_) => return Ok(close(plain(StatusCode::REQUEST_TIMEOUT, "body timeout\n"))),
     };
     let scope = auth::authenticate(&app.keyring, &parts, &body);
+    let source_ip = client.to_string();
+    // Each service's route table names the action and resource; the authorizer decides,
+    // before the operation runs. `Ok(None)`: nothing to authorize (no such operation, or
+    // GetCallerIdentity); `Err`: AWS's AccessDenied message.
+    let authorize = |signer: &auth::Signer, authorization: Option<(&str, String)>| {
+        let Some((action, resource)) = authorization else {
+            return Ok(None);
+        };
+        let facts = RequestFacts {
+            source_ip: &source_ip,
+            region: &signer.region,
+            quote_resource: false,
+        };
+        let (decision, message) =
+            app.authorizer
+                .authorize(&signer.principal, action, &resource, &facts);
+        match message {
+            None => Ok(Some(decision)),
+            Some(m) => Err((decision, m)),
+        }
+    };
     match service {
         Service::Lambda => {
-            scope.map_err(|e| e.lambda())?;
-            if parts.uri.path() == "/_lambent/events/failed" && parts.method == http::Method::GET {
-                return admin::failed_events(app, &parts);
-            }
-            if parts.uri.path() == "/_lambent/usage" && parts.method == http::Method::GET {
-                return admin::usage(app, &parts);
+            let signer = scope.map_err(|e| e.lambda())?;
+            if parts.uri.path().starts_with("/_lambent/") {
+                // lambent's own endpoints take the root key (or its GetSessionToken keys).
+                if signer.principal != Principal::Root {
+                    let who = app.authorizer.evaluator_principal(&signer.principal).arn;
+                    return Err(LambdaError::AccessDenied(format!(
+                        "User: {who} is not authorized to perform: lambent:{} on resource: {} \
+                         because lambent's own endpoints take the account's root credentials",
+                        parts.uri.path().trim_start_matches("/_lambent/"),
+                        parts.uri.path()
+                    )));
+                }
+                if parts.uri.path() == "/_lambent/events/failed"
+                    && parts.method == http::Method::GET
+                {
+                    return admin::failed_events(app, &parts);
+                }
+                if parts.uri.path() == "/_lambent/usage" && parts.method == http::Method::GET {
+                    return admin::usage(app, &parts);
+                }
             }
             let req = api_request(parts, body, request_id);
+            authorize(&signer, lambda::authorization(&req, app.control.region()))
+                .map_err(|(_, m)| LambdaError::AccessDenied(m))?;
             let resp = lambda::handle(&app.control, req).await?;
             Ok(api_response(resp))
         }
         Service::Logs => Ok(match scope {
             Err(e) => aws_json_error(&e.json_error()),
-            Ok(_) => logs_result(logs::handle(
-                &app.logs,
-                app.control.region(),
-                &target,
-                &body,
-            )),
+            Ok(signer) => {
+                match authorize(
+                    &signer,
+                    logs::authorization(&target, &body, app.control.region()),
+                ) {
+                    Err((_, m)) => aws_json_error(&("AccessDeniedException", m)),
+                    Ok(_) => logs_result(logs::handle(
+                        &app.logs,
+                        app.control.region(),
+                        &target,
+                        &body,
+                    )),
+                }
+            }
         }),
         Service::Sts => {
             let query = parts.uri.query().unwrap_or("");
-            let caller = scope.map_err(|e| e.query_error());
-            Ok(app.sts.handle(caller, query, &body, request_id))
+            let (caller, identity_allows) = match scope {
+                Err(e) => (Err(e.query_error()), false),
+                Ok(signer) => match authorize(&signer, crate::sts::authorization(query, &body)) {
+                    Ok(_) => (Ok(signer.principal), true),
+                    // AssumeRole: a trust policy naming the caller allows without its
+                    // identity-based policies; an explicit deny is final everywhere.
+                    Err((d, _))
+                        if matches!(d.outcome, lambent_aws::iam::Outcome::ImplicitDeny(_))
+                            && crate::sts::authorization(query, &body)
+                                .is_some_and(|(a, _)| a == "sts:AssumeRole") =>
+                    {
+                        (Ok(signer.principal), false)
+                    }
+                    Err((_, m)) => (Err((403, "AccessDenied", m)), false),
+                },
+            };
+            Ok(app
+                .sts
+                .handle(caller, identity_allows, query, &body, request_id))
         }
         Service::Iam => {
             let r = match scope {
                 Err(e) => crate::iam::unauthenticated(&e.json_error(), request_id),
-                Ok(caller) => {
+                Ok(signer) => {
                     let params = crate::iam::params(parts.uri.query(), &body);
-                    app.iam.handle(caller, params, request_id.to_string()).await
+                    let caller_user = match &signer.principal {
+                        Principal::User { name, .. } => Some(name.as_str()),
+                        _ => None,
+                    };
+                    let authorization =
+                        crate::iam::authorization(&params, caller_user, app.authorizer.account());
+                    match authorize(&signer, authorization) {
+                        Err((_, m)) => crate::iam::access_denied(&m, request_id),
+                        Ok(_) => {
+                            app.iam
+                                .handle(signer.principal, params, request_id.to_string())
+                                .await
+                        }
+                    }
                 }
             };
             Response::builder()

@@ -226,8 +226,7 @@ fn root_arn(store: &IamStore) -> String {
     format!("arn:aws:iam::{}:root", store.account())
 }
 
-/// `UserName`, or the caller's own user when it is absent. lambent's callers today are the
-/// root key and environments' roles; neither is an IAM user.
+/// `UserName`, or the caller's own user when it is absent (none for root).
 fn user_name_or_caller<'a>(call: &'a Call<'_>) -> Result<Option<&'a str>, IamApiError> {
     match call.query.get("UserName") {
         Some(n) => {
@@ -236,6 +235,7 @@ fn user_name_or_caller<'a>(call: &'a Call<'_>) -> Result<Option<&'a str>, IamApi
         }
         None => match call.caller {
             Principal::Root => Ok(None),
+            Principal::User { name, .. } => Ok(Some(name)),
             Principal::Role { .. } => Err(IamApiError::validation(
                 "Must specify userName when calling with non-User credentials",
             )),
@@ -298,6 +298,44 @@ pub fn params(query: Option<&str>, body: &[u8]) -> Vec<u8> {
     }
     out.extend_from_slice(body);
     out
+}
+
+/// What a request is authorized as: its route's IAM action and the ARN of the user, group,
+/// role or policy its parameters name (`None`: no such action, and nothing runs). A user
+/// named by no `UserName` is the caller itself (`caller_user`). ARNs are built without the
+/// entity's path.
+pub fn authorization(
+    params: &[u8],
+    caller_user: Option<&str>,
+    account: &str,
+) -> Option<(&'static str, String)> {
+    let query = Query::parse(params).ok()?;
+    let action = query.get("Action")?;
+    let route = ROUTES.iter().find(|r| r.action == action)?;
+    let arn = |kind: &str, name: Option<&str>| match name {
+        Some(n) => format!("arn:aws:iam::{account}:{kind}/{n}"),
+        None => "*".to_string(),
+    };
+    let resource = match route.resource {
+        ResourceKind::Any => "*".to_string(),
+        ResourceKind::User => arn("user", query.get("UserName").or(caller_user)),
+        ResourceKind::Group => arn("group", query.get("GroupName")),
+        ResourceKind::Role => arn("role", query.get("RoleName")),
+        ResourceKind::Policy => match query.get("PolicyArn") {
+            Some(a) => a.to_string(),
+            None => arn("policy", query.get("PolicyName")),
+        },
+    };
+    Some((route.iam_action, resource))
+}
+
+/// A request the authorizer refused: `AccessDenied` (403) with AWS's message.
+pub fn access_denied(message: &str, request_id: &str) -> IamResponse {
+    let e = IamApiError::new("AccessDenied", 403, message.to_string());
+    IamResponse {
+        status: e.status,
+        body: xml::error(&e, request_id),
+    }
 }
 
 /// The answer to a request that failed authentication, in the query protocol's envelope.

@@ -231,6 +231,55 @@ pub fn body_limit(method: &Method, segments: &[&str]) -> (usize, &'static str) {
     Route::find(method, segments).map_or((MAX_API_BODY, "this"), Route::limit)
 }
 
+/// What a request is authorized as: its route's IAM action and the resource's ARN (`None`:
+/// no operation matches, and none runs). A function is named by its unqualified ARN, except
+/// that a qualified Invoke authorizes the qualified one, as AWS does: a policy on
+/// `function:NAME` allows unqualified invokes only; `function:NAME:*` or the qualified ARN
+/// is needed for a version or an alias.
+pub fn authorization(req: &ApiRequest, region: &str) -> Option<(&'static str, String)> {
+    let segs: Vec<&str> = req.segments.iter().map(String::as_str).collect();
+    let route = Route::find(&req.method, &segs)?;
+    let names = route.names(&segs);
+    let function_arn = |raw: &str, qualifier: Option<&str>| match FunctionRef::parse(raw) {
+        Ok(f) => {
+            let qualifier = f.qualifier.as_deref().or(qualifier);
+            FunctionArn {
+                region: f.region.as_deref().unwrap_or(region),
+                name: &f.name,
+                qualifier: if route.operation == Invoke {
+                    qualifier
+                } else {
+                    None
+                },
+            }
+            .to_string()
+        }
+        // The operation refuses the name itself; the ARN it is authorized on still names it.
+        Err(_) => FunctionArn {
+            region,
+            name: raw,
+            qualifier: None,
+        }
+        .to_string(),
+    };
+    let resource = match route.resource {
+        All => "*".to_string(),
+        PathArn => names.first().copied().unwrap_or("*").to_string(),
+        Function => function_arn(
+            names.first().copied().unwrap_or_default(),
+            req.query("Qualifier").filter(|q| !q.is_empty()),
+        ),
+        NewFunction => {
+            let name = serde_json::from_slice::<serde_json::Value>(&req.body)
+                .ok()
+                .and_then(|v| v.get("FunctionName")?.as_str().map(str::to_string))
+                .unwrap_or_default();
+            function_arn(&name, None)
+        }
+    };
+    Some((route.action, resource))
+}
+
 /// Dispatches one authenticated Lambda API request.
 pub async fn handle(ctl: &Control, req: ApiRequest) -> Result<ApiResponse, LambdaError> {
     let segs: Vec<&str> = req.segments.iter().map(String::as_str).collect();
@@ -346,6 +395,19 @@ impl Control {
 
     pub fn region(&self) -> &str {
         &self.inner.region
+    }
+
+    /// Every function's name and the role its `$LATEST` runs as.
+    pub fn roles(&self) -> Vec<(String, String)> {
+        let functions = self
+            .inner
+            .functions
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
+        functions
+            .iter()
+            .map(|(name, f)| (name.clone(), f.latest.role.clone()))
+            .collect()
     }
 
     /// The function name and qualifier `raw` (a name or ARN) resolves to, if that function

@@ -111,6 +111,26 @@ impl Route {
     }
 }
 
+/// What a request is authorized as: its route's IAM action and the ARN of the log group or
+/// stream its body names (`None`: lambent serves no such target, and nothing runs).
+pub fn authorization(target: &str, body: &[u8], region: &str) -> Option<(&'static str, String)> {
+    let route = Route::find(target)?;
+    let account = lambent_aws::arn::ACCOUNT_ID;
+    let v = serde_json::from_slice::<serde_json::Value>(body).unwrap_or_default();
+    let field = |k: &str| v.get(k).and_then(|s| s.as_str()).unwrap_or("");
+    let group = match field("logGroupName") {
+        "" => field("logGroupIdentifier"),
+        g => g,
+    };
+    let group_arn = format!("arn:aws:logs:{region}:{account}:log-group:{group}");
+    let resource = match route.resource {
+        Resource::All => "*".to_string(),
+        Resource::LogGroup => group_arn,
+        Resource::LogStream => format!("{group_arn}:log-stream:{}", field("logStreamName")),
+    };
+    Some((route.action, resource))
+}
+
 /// The body limit of a request for `target`: the route's, else the service's.
 pub fn body_limit(target: &str) -> usize {
     Route::find(target).map_or(MAX_BODY, |r| r.body_limit)

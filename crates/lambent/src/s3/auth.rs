@@ -1,6 +1,6 @@
 //! s3s's authentication hooks backed by lambent's key ring.
 
-use crate::auth::{KeyRefusal, KeyRing};
+use crate::auth::{Authorizer, ClientAddr, KeyRefusal, KeyRing, RequestFacts};
 use s3s::access::{S3Access, S3AccessContext};
 use s3s::auth::{S3Auth, SecretKey};
 use s3s::host::{S3Host, VirtualHost};
@@ -23,9 +23,10 @@ impl S3Auth for KeyRingAuth {
     }
 }
 
-/// Runs after the signature was verified: every request must be signed, and a temporary
-/// key is good only with its own session token (a long-term key with none).
-pub struct SessionTokenCheck(pub KeyRing);
+/// Runs after the signature was verified: every request must be signed, a temporary key is
+/// good only with its own session token (a long-term key with none), and the authorizer
+/// must allow the operation's action (from [`super::ROUTES`]) on its bucket or object.
+pub struct SessionTokenCheck(pub KeyRing, pub Authorizer);
 
 #[async_trait::async_trait]
 impl S3Access for SessionTokenCheck {
@@ -50,8 +51,74 @@ impl S3Access for SessionTokenCheck {
                 "The provided token is malformed or otherwise invalid."
             ));
         }
+        let Some(route) = super::route(cx.s3_op().name()) else {
+            // s3s answers NotImplemented: nothing runs.
+            return Ok(());
+        };
+        let resource = match (route.resource, cx.s3_path()) {
+            (super::Resource::All, _) | (_, s3s::path::S3Path::Root) => "*".to_string(),
+            (super::Resource::Bucket, s3s::path::S3Path::Bucket { bucket })
+            | (super::Resource::Bucket, s3s::path::S3Path::Object { bucket, .. }) => {
+                format!("arn:aws:s3:::{bucket}")
+            }
+            (super::Resource::Object, s3s::path::S3Path::Object { bucket, key }) => {
+                format!("arn:aws:s3:::{bucket}/{key}")
+            }
+            // DeleteObjects names its keys in the body: authorized on every key of the
+            // bucket, which a policy on a prefix does not grant.
+            (super::Resource::Object, s3s::path::S3Path::Bucket { bucket }) => {
+                format!("arn:aws:s3:::{bucket}/*")
+            }
+        };
+        let source_ip = cx
+            .extensions_mut()
+            .get::<ClientAddr>()
+            .map(|a| a.0.to_string())
+            .unwrap_or_default();
+        let region = signing_region(cx.headers(), cx.uri().query().unwrap_or(""));
+        let facts = RequestFacts {
+            source_ip: &source_ip,
+            region: &region,
+            quote_resource: true,
+        };
+        let mut checks = vec![(route.action, resource)];
+        // A copy also reads its source.
+        if matches!(route.operation, "CopyObject" | "UploadPartCopy") {
+            if let Some(source) = cx
+                .headers()
+                .get("x-amz-copy-source")
+                .and_then(|v| v.to_str().ok())
+            {
+                let source = source.split('?').next().unwrap_or("");
+                let source = percent_encoding::percent_decode_str(source.trim_start_matches('/'))
+                    .decode_utf8_lossy()
+                    .into_owned();
+                checks.push(("s3:GetObject", format!("arn:aws:s3:::{source}")));
+            }
+        }
+        for (action, resource) in checks {
+            let (_, denial) = self.1.authorize(&key.principal, action, &resource, &facts);
+            if let Some(message) = denial {
+                return Err(s3_error!(AccessDenied, "{}", message));
+            }
+        }
         Ok(())
     }
+}
+
+/// The region of the SigV4 credential scope (header or presigned query), for
+/// `aws:RequestedRegion`; `us-east-1` for SigV2 and form uploads.
+fn signing_region(headers: &http::HeaderMap, query: &str) -> String {
+    let credential = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|a| a.split("Credential=").nth(1))
+        .map(str::to_string)
+        .or_else(|| query_param(query, "X-Amz-Credential"));
+    credential
+        .and_then(|c| c.split('/').nth(2).map(str::to_string))
+        .filter(|r| !r.is_empty())
+        .unwrap_or_else(|| "us-east-1".to_string())
 }
 
 /// S3's answer to a temporary key past its expiration (400, its own wording).

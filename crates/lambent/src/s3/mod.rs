@@ -29,7 +29,7 @@ pub(crate) use notifications::single_lambda_rule;
 pub use notify::Notifier;
 pub use policy::BucketPolicies;
 
-use crate::auth::KeyRing;
+use crate::auth::{Authorizer, KeyRing};
 use lambent_store::objects::{ObjectError, ObjectStore};
 use s3s::dto::*;
 use s3s::{S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
@@ -108,6 +108,7 @@ pub fn route(operation: &str) -> Option<&'static Route> {
 pub fn service(
     store: Arc<ObjectStore>,
     keyring: KeyRing,
+    authorizer: Authorizer,
     notifier: Notifier,
 ) -> s3s::service::S3Service {
     let mut builder = s3s::service::S3ServiceBuilder::new(Api { store, notifier });
@@ -119,7 +120,7 @@ pub fn service(
         config,
     ))));
     builder.set_auth(auth::KeyRingAuth(keyring.clone()));
-    builder.set_access(auth::SessionTokenCheck(keyring));
+    builder.set_access(auth::SessionTokenCheck(keyring, authorizer));
     builder.set_host(auth::LocalhostHost);
     builder.build()
 }

@@ -129,7 +129,12 @@ fn invalid_parameter(message: &str) -> StsError {
     StsError::new(400, "InvalidParameterValue", message)
 }
 
-pub(super) fn assume_role(sts: &Sts, caller: &Principal, params: &Params) -> Result<Xml, StsError> {
+pub(super) fn assume_role(
+    sts: &Sts,
+    caller: &Principal,
+    params: &Params,
+    identity_allows: bool,
+) -> Result<Xml, StsError> {
     let mut req = parse(params)?;
     if !validate::arn_is_valid(req.role_arn) {
         return Err(StsError::validation(format!("{} is invalid", req.role_arn)));
@@ -211,10 +216,12 @@ pub(super) fn assume_role(sts: &Sts, caller: &Principal, params: &Params) -> Res
             context: &context,
         },
     );
-    // The trust policy is decided here; the caller's identity-based policies (which a trust
-    // policy naming the account delegates to) are the authorizer's, a later milestone.
+    // Within the account, a trust policy naming the caller (or its role) allows by itself;
+    // one naming only the account delegates to the caller's identity-based policies, which
+    // the edge asked the authorizer about (an explicit deny there never reaches here).
     match decision.outcome {
-        Outcome::Allow | Outcome::ImplicitDeny(PolicyKind::Identity) => {}
+        Outcome::Allow => {}
+        Outcome::ImplicitDeny(PolicyKind::Identity) if identity_allows => {}
         _ => return Err(denied()),
     }
 
@@ -254,6 +261,7 @@ pub(super) fn assume_role(sts: &Sts, caller: &Principal, params: &Params) -> Res
         tags: req.tags,
         transitive_tag_keys: req.transitive_tag_keys,
         source_identity: req.source_identity.map(str::to_string),
+        environment: false,
     };
     let (assumed_arn, assumed_id) = (session.arn(), format!("{}:{}", role.id, req.session_name));
     let packed_reported = req.policy.is_some() || !session.tags.is_empty();

@@ -26,6 +26,11 @@ impl Sts {
                 user_id: self.account().to_string(),
                 account: self.account().to_string(),
             },
+            Principal::User { arn, id, .. } => Identity {
+                arn: arn.clone(),
+                user_id: id.clone(),
+                account: self.account().to_string(),
+            },
             Principal::Role(session) => Identity {
                 arn: session.arn(),
                 user_id: format!("{}:{}", self.role_id(session)?, session.session_name),
@@ -60,9 +65,13 @@ impl Sts {
         let kind = match caller {
             Principal::Root => PrincipalKind::Root,
             Principal::Role(_) => PrincipalKind::AssumedRole,
+            Principal::User { .. } => PrincipalKind::User,
         };
         let mut p = iam::Principal::new(kind, &id.arn, &id.account);
         p.user_id = id.user_id;
+        if let Principal::User { name, .. } = caller {
+            p.username = Some(name.clone());
+        }
         if let Principal::Role(session) = caller {
             p.role_arn = Some(session.role_arn.clone());
             p.tags = session.tags.clone();
@@ -89,6 +98,7 @@ pub(super) fn get_caller_identity(
     sts: &Sts,
     caller: &Principal,
     _params: &Params,
+    _identity_allows: bool,
 ) -> Result<Xml, StsError> {
     let id = sts.identity(caller)?;
     let mut xml = Xml::default();

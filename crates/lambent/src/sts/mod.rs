@@ -4,7 +4,8 @@
 //! The edge routes here every request whose SigV4 credential scope names `sts`, in any
 //! region, once it is authenticated. Roles and their trust policies come from the IAM store;
 //! trust policies are decided by `lambent_aws::iam::evaluate`. Each action's IAM action is in
-//! the route table for the authorizer to come; nothing is authorized here but the trust.
+//! the route table, which [`authorization`] reads for the edge's authorizer; AssumeRole
+//! combines the role's trust policy with the identity decision the edge passes in.
 //!
 //! Invariant: no HTTP past `handle`; operations take [`Params`] and give an [`Xml`] result
 //! or an [`StsError`], which is always a query-protocol error, never a 500 for bad input.
@@ -33,7 +34,10 @@ pub struct Sts {
     iam: Arc<IamStore>,
 }
 
-type Operation = fn(&Sts, &Principal, &Params) -> Result<Xml, StsError>;
+/// An operation, given the caller, the parameters and whether the caller's identity-based
+/// policies allowed the action (the edge asked the authorizer; AssumeRole needs it when the
+/// trust policy only names the account).
+type Operation = fn(&Sts, &Principal, &Params, bool) -> Result<Xml, StsError>;
 
 /// Every STS action lambent answers, with the IAM action that authorizes it.
 const ROUTES: &[(&str, &str, Operation)] = &[
@@ -97,6 +101,7 @@ impl Sts {
     pub fn handle(
         &self,
         caller: Result<Principal, (u16, &'static str, String)>,
+        identity_allows: bool,
         query: &str,
         body: &[u8],
         request_id: &str,
@@ -116,18 +121,32 @@ impl Sts {
             ));
         };
         let action = params.get("Action").unwrap_or("");
-        let Some((name, _iam_action, op)) = ROUTES.iter().find(|(name, _, _)| *name == action)
-        else {
+        let Some((name, _, op)) = ROUTES.iter().find(|(name, _, _)| *name == action) else {
             return fail(StsError::new(
                 400,
                 "InvalidAction",
                 format!("Could not find operation {action} for version 2011-06-15"),
             ));
         };
-        match op(self, &caller, &params) {
+        match op(self, &caller, &params, identity_allows) {
             Ok(result) => query::success(name, &result, request_id),
             Err(e) => fail(e),
         }
+    }
+}
+
+/// What a request is authorized as: the action's IAM action and resource (`AssumeRole`: the
+/// role's ARN), or `None` when nothing is authorized: GetCallerIdentity and GetSessionToken,
+/// which AWS documents as needing no permission (a session gets its caller's own), or an
+/// unknown action, which runs nothing.
+pub fn authorization(query: &str, body: &[u8]) -> Option<(&'static str, String)> {
+    let params = Params::parse(query, body)?;
+    let action = params.get("Action")?;
+    let (_, iam_action, _) = ROUTES.iter().find(|(name, _, _)| *name == action)?;
+    match *iam_action {
+        "sts:GetCallerIdentity" | "sts:GetSessionToken" => None,
+        "sts:AssumeRole" => Some((iam_action, params.get("RoleArn").unwrap_or("*").to_string())),
+        _ => Some((iam_action, "*".to_string())),
     }
 }
 

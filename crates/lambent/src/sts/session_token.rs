@@ -15,6 +15,7 @@ pub(super) fn get_session_token(
     sts: &Sts,
     caller: &Principal,
     params: &Params,
+    _identity_allows: bool,
 ) -> Result<Xml, StsError> {
     let mut v = Violations::default();
     let duration = v.integer(
@@ -28,7 +29,9 @@ pub(super) fn get_session_token(
     v.finish()?;
     let duration = match caller {
         Principal::Root => duration.unwrap_or(DEFAULT_DURATION).min(ROOT_MAX_DURATION),
-        // Only users' long-term keys (a later milestone) and root may ask.
+        // A user's session is the user, with its policies, for up to 36 hours.
+        Principal::User { .. } => duration.unwrap_or(DEFAULT_DURATION),
+        // Only users' long-term keys and root may ask.
         Principal::Role(_) => {
             return Err(StsError::access_denied(
                 "Cannot call GetSessionToken with session credentials",

@@ -3,6 +3,7 @@
 //! and it measures the machine's own loopback floor (the health endpoint, same client, same
 //! run) so every figure can be read as a ratio.
 
+mod authz;
 mod delivery;
 mod memory;
 mod s3;
@@ -20,12 +21,13 @@ use std::time::{Duration, Instant};
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Scenarios to run, comma-separated: floor, warm, cold, throughput, async, delivery,
-    /// memory, s3-put, s3-get, s3-notify (memory reads /proc: a local lambent only; delivery
-    /// reads lambent's /_lambent/metrics; the s3 ones use a temporary bucket).
+    /// Scenarios to run, comma-separated: floor, warm, warm-user, cold, throughput, async,
+    /// delivery, memory, s3-put, s3-get, s3-notify (memory reads /proc: a local lambent only;
+    /// delivery reads lambent's /_lambent/metrics; the s3 ones use a temporary bucket;
+    /// warm-user compares warm invokes signed by an IAM user holding ten policies with root's).
     #[arg(
         long,
-        default_value = "memory,floor,warm,cold,throughput,async,delivery,s3-put,s3-get,s3-notify"
+        default_value = "memory,floor,warm,warm-user,cold,throughput,async,delivery,s3-put,s3-get,s3-notify"
     )]
     scenarios: String,
     /// Runtimes to measure, comma-separated: python, node, provided.
@@ -181,7 +183,7 @@ pub async fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
     if scenarios.contains(&"delivery") {
         results.extend(delivery::delivery(&client, load).await?);
     }
-    let per_runtime = ["cold", "warm", "throughput"]
+    let per_runtime = ["cold", "warm", "warm-user", "throughput"]
         .iter()
         .any(|s| scenarios.contains(s));
     for rt in a.runtimes.split(',').map(str::trim).filter(|_| per_runtime) {
@@ -264,6 +266,9 @@ async fn bench_runtime(
             samples.push(t.elapsed().as_secs_f64() * 1e6);
         }
         out.push(summarize(format!("warm {rt}"), samples, vec![]));
+    }
+    if scenarios.contains(&"warm-user") {
+        out.extend(authz::warm_user(client, name, rt, n).await?);
     }
     if scenarios.contains(&"throughput") {
         out.push(throughput(client, Some((name, rt)), load).await?);

@@ -1,0 +1,563 @@
+//! The one authorizer: may this principal perform this action on this resource? Every
+//! operation of every service is asked here, by the edge, before it runs.
+//!
+//! A principal's policies are read from the IAM store and compiled once, then kept until the
+//! store's generation moves; a request costs one atomic load (the generation), one read of
+//! the cache and the evaluation of compiled policies. Nothing that fails to parse or load is
+//! ever an Allow: such a principal is denied until the store changes.
+
+use super::keyring::{Principal, RoleSession};
+use lambent_aws::iam::{
+    self, Context, Decision, Outcome, Policy, PolicyKind, PolicySet, PrincipalKind, SizeLimit,
+    Source,
+};
+use lambent_store::iam::{IamError, IamStore, PolicySource, Principal as StorePrincipal};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, RwLock};
+
+/// What a request is authorized as, beside its principal, action and resource.
+pub struct RequestFacts<'a> {
+    /// The client's address (`aws:SourceIp`).
+    pub source_ip: &'a str,
+    /// The region the request was signed for (`aws:RequestedRegion`).
+    pub region: &'a str,
+    /// Whether the denial message quotes the resource, as S3's does.
+    pub quote_resource: bool,
+}
+
+/// The client's address, which the edge puts in a request's extensions for the services
+/// that authorize inside a library's hook (S3).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
+/// A principal's policies, compiled, as of one generation of the IAM store.
+struct Compiled {
+    generation: u64,
+    policies: Policies,
+}
+
+enum Policies {
+    /// The user's or role's identity policies and boundary.
+    Found {
+        id: String,
+        tags: Vec<(String, String)>,
+        identity: Vec<(String, Policy)>,
+        boundary: Option<(String, Policy)>,
+    },
+    /// The store does not hold the role (users' keys exist only while the user does).
+    Missing,
+    /// A document would not parse, or the store failed: nothing is allowed.
+    Broken,
+}
+
+/// Session policies (AssumeRole's `Policy` and `PolicyArns`), compiled.
+struct CompiledSession {
+    generation: u64,
+    policies: Option<Vec<(String, Policy)>>,
+}
+
+/// The authorizer: a cheap-clone handle over the IAM store and the compiled policies.
+#[derive(Clone)]
+pub struct Authorizer {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<IamStore>,
+    /// Compiled policies by `user/NAME` or `role/NAME`. A std `RwLock`: every request reads,
+    /// only a change to IAM makes anyone write, and neither holds it across an await or a
+    /// store read (compiling happens outside it, the result is inserted after).
+    principals: RwLock<HashMap<String, Arc<Compiled>>>,
+    /// Session policies by their text and ARNs, the same way.
+    sessions: RwLock<HashMap<String, Arc<CompiledSession>>>,
+    /// Roles of environments the store does not hold, warned about once each.
+    warned: Mutex<HashSet<String>>,
+}
+
+/// Bounds the caches: past this many entries, a compile clears them (IAM writes clear them in
+/// effect anyway).
+const MAX_ENTRIES: usize = 10_000;
+
+impl Authorizer {
+    pub fn new(store: Arc<IamStore>) -> Authorizer {
+        Authorizer {
+            inner: Arc::new(Inner {
+                store,
+                principals: RwLock::new(HashMap::new()),
+                sessions: RwLock::new(HashMap::new()),
+                warned: Mutex::new(HashSet::new()),
+            }),
+        }
+    }
+
+    pub fn account(&self) -> &str {
+        self.inner.store.account()
+    }
+
+    /// The caller as IAM's evaluator sees it (ARN, account, user id, name, tags).
+    pub fn evaluator_principal(&self, principal: &Principal) -> iam::Principal {
+        let account = self.account();
+        match principal {
+            Principal::Root => {
+                let mut p = iam::Principal::new(
+                    PrincipalKind::Root,
+                    &format!("arn:aws:iam::{account}:root"),
+                    account,
+                );
+                p.user_id = account.to_string();
+                p
+            }
+            Principal::User { arn, id, name } => {
+                let mut p = iam::Principal::new(PrincipalKind::User, arn, account);
+                p.user_id = id.clone();
+                p.username = Some(name.clone());
+                p
+            }
+            Principal::Role(session) => {
+                let mut p = iam::Principal::new(
+                    PrincipalKind::AssumedRole,
+                    &session.arn(),
+                    session.account(),
+                );
+                p.role_arn = Some(session.role_arn.clone());
+                p.tags = session.tags.clone();
+                if let Some(id) = &session.role_id {
+                    p.user_id = format!("{id}:{}", session.session_name);
+                }
+                p
+            }
+        }
+    }
+
+    /// The decision for `principal` performing `action` on `resource`, and AWS's
+    /// AccessDenied message when it is a refusal.
+    pub fn authorize(
+        &self,
+        principal: &Principal,
+        action: &str,
+        resource: &str,
+        facts: &RequestFacts<'_>,
+    ) -> (Decision, Option<String>) {
+        let mut who = self.evaluator_principal(principal);
+        let context = context(facts);
+        let allowed = || Decision {
+            outcome: Outcome::Allow,
+            matched: Vec::new(),
+        };
+        let denied = |kind| Decision {
+            outcome: Outcome::ImplicitDeny(kind),
+            matched: Vec::new(),
+        };
+        let (compiled, session) = match principal {
+            // No identity policies apply to root today; the evaluator allows it unless a
+            // Deny applies, so resource policies can deny it later.
+            Principal::Root => (None, None),
+            Principal::User { name, .. } => (Some(self.compiled(StorePrincipal::User(name))), None),
+            Principal::Role(s) => {
+                let compiled = if s.account() == self.account() {
+                    self.compiled(StorePrincipal::Role(s.role_name()))
+                } else {
+                    Arc::new(Compiled {
+                        generation: 0,
+                        policies: Policies::Missing,
+                    })
+                };
+                (Some(compiled), Some(s))
+            }
+        };
+        let decision = match compiled.as_deref().map(|c| &c.policies) {
+            None => {
+                let req = request(&who, action, resource, &context);
+                iam::evaluate(&PolicySet::default(), &req)
+            }
+            Some(Policies::Broken) => denied(PolicyKind::Identity),
+            Some(Policies::Missing) => match session {
+                // The upgrade path: functions name roles the IAM store never held; their
+                // environments keep every permission, as before IAM existed.
+                Some(s) if s.environment => {
+                    self.warn_missing_role(&s.role_arn);
+                    allowed()
+                }
+                _ => denied(PolicyKind::Identity),
+            },
+            Some(Policies::Found {
+                id,
+                tags,
+                identity,
+                boundary,
+            }) => {
+                if who.user_id.is_empty() || matches!(principal, Principal::Role(_)) {
+                    who.user_id = match session {
+                        Some(s) => format!("{id}:{}", s.session_name),
+                        None => id.clone(),
+                    };
+                }
+                who.tags.extend(tags.iter().cloned());
+                let session_policies = session.and_then(|s| self.session_policies(s));
+                match session_policies.as_deref() {
+                    Some(CompiledSession { policies: None, .. }) => denied(PolicyKind::Session),
+                    _ => {
+                        let set = PolicySet {
+                            identity: identity
+                                .iter()
+                                .map(|(id, policy)| Source { id, policy })
+                                .collect(),
+                            resource: None,
+                            boundary: boundary.as_ref().map(|(id, policy)| Source { id, policy }),
+                            session: session_policies
+                                .as_deref()
+                                .and_then(|s| s.policies.as_ref())
+                                .map(|p| {
+                                    p.iter().map(|(id, policy)| Source { id, policy }).collect()
+                                })
+                                .unwrap_or_default(),
+                        };
+                        iam::evaluate(&set, &request(&who, action, resource, &context))
+                    }
+                }
+            }
+        };
+        let message = if decision.is_allowed() {
+            None
+        } else {
+            decision.denial_message(
+                &request(&who, action, resource, &context),
+                facts.quote_resource,
+            )
+        };
+        (decision, message)
+    }
+
+    /// A principal's compiled policies, current as of the store's generation.
+    fn compiled(&self, principal: StorePrincipal<'_>) -> Arc<Compiled> {
+        let key = match principal {
+            StorePrincipal::User(n) => format!("user/{}", n.to_ascii_lowercase()),
+            StorePrincipal::Role(n) => format!("role/{}", n.to_ascii_lowercase()),
+        };
+        let generation = self.inner.store.generation();
+        {
+            let cache = self
+                .inner
+                .principals
+                .read()
+                .unwrap_or_else(|e| e.into_inner());
+            if let Some(c) = cache.get(&key) {
+                if c.generation == generation {
+                    return c.clone();
+                }
+            }
+        }
+        let compiled = Arc::new(self.compile(principal, generation));
+        let mut cache = self
+            .inner
+            .principals
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= MAX_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(key, compiled.clone());
+        compiled
+    }
+
+    fn compile(&self, principal: StorePrincipal<'_>, generation: u64) -> Compiled {
+        let read = match self.inner.store.policies_for(principal) {
+            Ok(p) => p,
+            Err(IamError::NoSuchEntity { .. }) => {
+                return Compiled {
+                    generation,
+                    policies: Policies::Missing,
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, ?principal, "reading policies: denying until IAM changes");
+                return Compiled {
+                    generation,
+                    policies: Policies::Broken,
+                };
+            }
+        };
+        let parse = |doc: &str, kind| Policy::parse(doc, kind, &SizeLimit::None);
+        let mut identity = Vec::with_capacity(read.identity.len());
+        for applied in &read.identity {
+            match parse(&applied.document, PolicyKind::Identity) {
+                Ok(p) => identity.push((source_id(&applied.source), p)),
+                Err(e) => return broken(read.generation, &read.arn, &e),
+            }
+        }
+        let boundary = match &read.boundary {
+            None => None,
+            Some(b) => match parse(&b.document, PolicyKind::PermissionsBoundary) {
+                Ok(p) => Some((source_id(&b.source), p)),
+                Err(e) => return broken(read.generation, &read.arn, &e),
+            },
+        };
+        Compiled {
+            generation: read.generation,
+            policies: Policies::Found {
+                id: read.id,
+                tags: read.tags.into_iter().map(|t| (t.key, t.value)).collect(),
+                identity,
+                boundary,
+            },
+        }
+    }
+
+    /// The session's policies, compiled; `None` policies (a deny) when one cannot be read.
+    fn session_policies(&self, session: &RoleSession) -> Option<Arc<CompiledSession>> {
+        if session.policy.is_none() && session.policy_arns.is_empty() {
+            return None;
+        }
+        let mut key = session.policy.clone().unwrap_or_default();
+        for arn in &session.policy_arns {
+            key.push('\n');
+            key.push_str(arn);
+        }
+        let generation = self.inner.store.generation();
+        {
+            let cache = self
+                .inner
+                .sessions
+                .read()
+                .unwrap_or_else(|e| e.into_inner());
+            if let Some(c) = cache.get(&key) {
+                if c.generation == generation {
+                    return Some(c.clone());
+                }
+            }
+        }
+        let mut policies = Some(Vec::new());
+        if let Some(text) = &session.policy {
+            match Policy::parse(text, PolicyKind::Session, &SizeLimit::None) {
+                Ok(p) => policies
+                    .get_or_insert_with(Vec::new)
+                    .push((session.arn(), p)),
+                Err(_) => policies = None,
+            }
+        }
+        for arn in &session.policy_arns {
+            let Some(list) = policies.as_mut() else { break };
+            let doc = self
+                .inner
+                .store
+                .policy(arn)
+                .and_then(|p| self.inner.store.policy_version(arn, &p.default_version));
+            match doc.map(|v| Policy::parse(&v.document, PolicyKind::Session, &SizeLimit::None)) {
+                Ok(Ok(p)) => list.push((arn.clone(), p)),
+                _ => policies = None,
+            }
+        }
+        let compiled = Arc::new(CompiledSession {
+            generation,
+            policies,
+        });
+        let mut cache = self
+            .inner
+            .sessions
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= MAX_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(key, compiled.clone());
+        Some(compiled)
+    }
+
+    fn warn_missing_role(&self, role_arn: &str) {
+        let mut warned = self.inner.warned.lock().unwrap_or_else(|e| e.into_inner());
+        if warned.len() < MAX_ENTRIES && warned.insert(role_arn.to_string()) {
+            tracing::warn!(
+                role = role_arn,
+                "a function's role is not in IAM: its environments are allowed everything \
+                 (create the role to limit them)"
+            );
+        }
+    }
+}
+
+fn broken(generation: u64, arn: &str, e: &lambent_aws::iam::PolicyError) -> Compiled {
+    tracing::error!(principal = arn, error = %e, "a stored policy does not parse: denying");
+    Compiled {
+        generation,
+        policies: Policies::Broken,
+    }
+}
+
+/// The id a matched statement reports: the managed policy's ARN, or the inline policy's
+/// owner and name.
+fn source_id(source: &PolicySource) -> String {
+    match source {
+        PolicySource::Inline { owner, name, .. } => format!("{owner}/{name}"),
+        PolicySource::Managed { arn, .. } | PolicySource::MissingBoundary { arn } => arn.clone(),
+    }
+}
+
+fn request<'a>(
+    principal: &'a iam::Principal,
+    action: &'a str,
+    resource: &'a str,
+    context: &'a Context,
+) -> iam::Request<'a> {
+    // AWS-managed policies (`arn:aws:iam::aws:policy/...`) are every account's own.
+    let aws_owned = resource.split(':').nth(4) == Some("aws");
+    iam::Request {
+        principal,
+        action,
+        resource,
+        resource_account: aws_owned.then_some(principal.account.as_str()),
+        context,
+    }
+}
+
+/// The global condition keys every request carries; the principal's own (`aws:PrincipalArn`,
+/// `aws:PrincipalAccount`, `aws:username`, `aws:userid`) the evaluator takes from it.
+fn context(facts: &RequestFacts<'_>) -> Context {
+    let now = time::OffsetDateTime::now_utc();
+    let mut c = Context::new();
+    c.insert("aws:SourceIp", facts.source_ip)
+        .insert(
+            "aws:CurrentTime",
+            &format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+                now.year(),
+                u8::from(now.month()),
+                now.day(),
+                now.hour(),
+                now.minute(),
+                now.second()
+            ),
+        )
+        .insert("aws:EpochTime", &now.unix_timestamp().to_string())
+        .insert("aws:SecureTransport", "false")
+        .insert("aws:RequestedRegion", facts.region);
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambent_store::iam::{EntityKind, NewRole};
+
+    const ACCOUNT: &str = "000000000000";
+    const FACTS: RequestFacts<'static> = RequestFacts {
+        source_ip: "127.0.0.1",
+        region: "us-east-1",
+        quote_resource: false,
+    };
+
+    fn store() -> (tempfile::TempDir, Arc<IamStore>) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(IamStore::open(dir.path(), ACCOUNT).unwrap());
+        (dir, store)
+    }
+
+    fn user(store: &IamStore, name: &str) -> Principal {
+        let u = store.create_user(name, None, None, &[]).unwrap();
+        Principal::User {
+            arn: u.arn,
+            id: u.id,
+            name: u.name,
+        }
+    }
+
+    fn allowed(a: &Authorizer, p: &Principal, action: &str, resource: &str) -> bool {
+        a.authorize(p, action, resource, &FACTS).0.is_allowed()
+    }
+
+    #[test]
+    fn a_users_policies_apply_and_reload_when_iam_changes() {
+        let (_dir, store) = store();
+        let a = Authorizer::new(store.clone());
+        let alice = user(&store, "alice");
+        let f = "arn:aws:lambda:us-east-1:000000000000:function:f";
+        let (d, message) = a.authorize(&alice, "lambda:InvokeFunction", f, &FACTS);
+        assert_eq!(d.outcome, Outcome::ImplicitDeny(PolicyKind::Identity));
+        assert_eq!(
+            message.unwrap(),
+            format!(
+                "User: arn:aws:iam::{ACCOUNT}:user/alice is not authorized to perform: \
+                 lambda:InvokeFunction on resource: {f} because no identity-based policy \
+                 allows the lambda:InvokeFunction action"
+            )
+        );
+        store
+            .put_inline_policy(
+                EntityKind::User,
+                "alice",
+                "p",
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"lambda:InvokeFunction","Resource":"*","Condition":{"StringEquals":{"aws:username":"alice","aws:RequestedRegion":"us-east-1"},"IpAddress":{"aws:SourceIp":"127.0.0.0/8"}}}]}"#,
+            )
+            .unwrap();
+        assert!(allowed(&a, &alice, "lambda:InvokeFunction", f));
+        assert!(!allowed(&a, &alice, "lambda:DeleteFunction", f));
+        assert!(allowed(
+            &Authorizer::new(store),
+            &Principal::Root,
+            "lambda:DeleteFunction",
+            f
+        ));
+    }
+
+    #[test]
+    fn environments_of_missing_roles_keep_everything_but_assumed_sessions_do_not() {
+        let (_dir, store) = store();
+        let a = Authorizer::new(store.clone());
+        let env = Principal::Role(Arc::new(RoleSession::for_function(
+            "arn:aws:iam::000000000000:role/missing",
+            "f",
+        )));
+        assert!(allowed(&a, &env, "lambda:ListFunctions", "*"));
+        let assumed = Principal::Role(Arc::new(RoleSession {
+            role_arn: "arn:aws:iam::000000000000:role/missing".into(),
+            session_name: "s".into(),
+            ..RoleSession::default()
+        }));
+        assert!(!allowed(&a, &assumed, "lambda:ListFunctions", "*"));
+
+        // Once the role exists, its policies (none yet, then logs:*) decide.
+        store
+            .create_role(&NewRole {
+                name: "missing".into(),
+                path: None,
+                trust_policy: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#.into(),
+                description: None,
+                max_session_duration: None,
+                permissions_boundary: None,
+                tags: Vec::new(),
+            })
+            .unwrap();
+        assert!(!allowed(&a, &env, "logs:PutLogEvents", "*"));
+        store
+            .put_inline_policy(
+                EntityKind::Role,
+                "missing",
+                "logs",
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"logs:*","Resource":"*"}]}"#,
+            )
+            .unwrap();
+        assert!(allowed(&a, &env, "logs:PutLogEvents", "*"));
+        assert!(!allowed(&a, &env, "lambda:ListFunctions", "*"));
+    }
+
+    #[test]
+    fn a_stored_policy_that_does_not_parse_denies_everything() {
+        let (_dir, store) = store();
+        let a = Authorizer::new(store.clone());
+        let bob = user(&store, "bob");
+        store
+            .put_inline_policy(
+                EntityKind::User,
+                "bob",
+                "ok",
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+            )
+            .unwrap();
+        assert!(allowed(&a, &bob, "s3:GetObject", "arn:aws:s3:::b/k"));
+        // The store keeps what the API validated; a document it would refuse stands for one
+        // damaged on disk.
+        store
+            .put_inline_policy(EntityKind::User, "bob", "broken", "{not json")
+            .unwrap();
+        assert!(!allowed(&a, &bob, "s3:GetObject", "arn:aws:s3:::b/k"));
+    }
+}
