@@ -508,18 +508,38 @@ def test_multipart_errors_and_abort(s3, bucket):
     assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
 
 
-def test_an_error_before_the_body_keeps_the_next_request_whole(s3, bucket):
-    """botocore sends UploadPart with `Expect: 100-continue`, and answered an error before
-    `100 Continue` it may or may not send the body; either way the next request on its
-    connection must be read whole (seen once under load: an abort after such an error failed
-    SignatureDoesNotMatch). lambent closes such a connection after the error."""
-    for _ in range(20):
-        with pytest.raises(ClientError) as e:
-            s3.upload_part(Bucket=bucket, Key="k", UploadId="no-such-upload", PartNumber=1, Body=b"x")
-        assert error_code(e) == "NoSuchUpload"
-        with pytest.raises(ClientError) as e:
-            s3.abort_multipart_upload(Bucket=bucket, Key="k", UploadId="no-such-upload")
-        assert error_code(e) == "NoSuchUpload"
+def test_an_error_to_a_client_waiting_for_100_continue_closes_the_connection(server, bucket):
+    """botocore sends uploads with `Expect: 100-continue`; answered an error before `100
+    Continue`, it may still send the body (after a second's wait, under load), and those bytes
+    must never be read as the start of its next request on that connection (seen: an abort
+    after a refused UploadPart failed SignatureDoesNotMatch, its method read as "xDELETE")."""
+    import socket
+    from urllib.parse import urlparse
+
+    u = urlparse(server.endpoint)
+    day = time.strftime("%Y%m%d", time.gmtime())
+    auth = (f"AWS4-HMAC-SHA256 Credential=AKIDNOTAKEY/{day}/us-east-1/s3/aws4_request, "
+            f"SignedHeaders=host, Signature={'0' * 64}")
+    head = (f"PUT /{bucket}/k?partNumber=1&uploadId=nope HTTP/1.1\r\nHost: {u.netloc}\r\n"
+            f"Authorization: {auth}\r\nx-amz-date: {day}T000000Z\r\n"
+            "x-amz-content-sha256: UNSIGNED-PAYLOAD\r\nContent-Length: 1\r\n"
+            "Expect: 100-continue\r\n\r\n")
+    with socket.create_connection((u.hostname, u.port), timeout=5) as c:
+        c.sendall(head.encode())
+        got = b""
+        while b"</Error>" not in got:
+            chunk = c.recv(65536)
+            assert chunk, got
+            got += chunk
+        assert got.startswith(b"HTTP/1.1 403"), got
+        assert b"connection: close" in got.lower(), got
+        # The late body and a next request: the connection is closed, not read on.
+        try:
+            c.sendall(b"xGET /_lambent/health HTTP/1.1\r\nHost: x\r\n\r\n")
+            rest = c.recv(65536)
+        except OSError:
+            rest = b""
+        assert rest == b"", rest
 
 
 def test_upload_part_copy_with_a_range(s3, bucket):
