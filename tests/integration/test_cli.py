@@ -266,6 +266,38 @@ def test_root_credentials_from_environment(fresh_server):
     assert json.loads(res.stdout)["Functions"] == []
 
 
+def test_credentials_for_a_user_make_a_key_of_its_own(server):
+    iam = server.client("iam")
+    user = unique("cli-user")
+    iam.create_user(UserName=user)
+    iam.put_user_policy(UserName=user, PolicyName="list", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "lambda:ListFunctions", "Resource": "*"}],
+    }))
+    out = cli(server, "credentials", "--user", user).stdout.decode()
+    env = dict(os.environ)
+    for line in out.splitlines():
+        k, v = line.removeprefix("export ").split("=", 1)
+        env[k] = v
+    assert env["AWS_ACCESS_KEY_ID"].startswith("AKIA")
+    assert env["AWS_ACCESS_KEY_ID"] != server.credentials()[0]
+    assert [k["AccessKeyId"] for k in iam.list_access_keys(UserName=user)["AccessKeyMetadata"]] \
+        == [env["AWS_ACCESS_KEY_ID"]]
+    # The key is the user's: allowed what its policy allows, and nothing more.
+    who = subprocess.run(["aws", "sts", "get-caller-identity"], env=env, capture_output=True,
+                         timeout=60)
+    assert json.loads(who.stdout)["Arn"].endswith(f":user/{user}"), who.stderr
+    ok = subprocess.run(["aws", "lambda", "list-functions"], env=env, capture_output=True,
+                        timeout=60)
+    assert ok.returncode == 0, ok.stderr
+    denied = subprocess.run(["aws", "iam", "list-users"], env=env, capture_output=True, timeout=60)
+    assert denied.returncode != 0 and b"AccessDenied" in denied.stderr
+    # An unknown user is named in the error.
+    out = cli(server, "credentials", "--user", "nobody-" + user, check=False)
+    assert out.returncode != 0
+    assert b"NoSuchEntity" in out.stderr and b"nobody-" in out.stderr
+
+
 def test_credentials_without_a_server_fail_clearly(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     out = subprocess.run([LAMBENT, "credentials", "--data-dir", str(tmp_path / "none")],

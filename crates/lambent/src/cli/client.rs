@@ -285,6 +285,49 @@ impl Client {
         .await
     }
 
+    /// IAM's CreateAccessKey for `user` (query protocol): the new key's id and secret.
+    pub async fn create_access_key(&self, user: &str) -> anyhow::Result<(String, String)> {
+        let headers = [(
+            "content-type",
+            "application/x-www-form-urlencoded; charset=utf-8".to_string(),
+        )];
+        let body = format!(
+            "Action=CreateAccessKey&Version=2010-05-08&UserName={}",
+            percent_encoding::utf8_percent_encode(user, percent_encoding::NON_ALPHANUMERIC)
+        );
+        let reply = self
+            .send(Call {
+                service: "iam",
+                method: "POST",
+                path: "/",
+                query: "",
+                headers: &headers,
+                body: Bytes::from(body),
+                progress: None,
+            })
+            .await?;
+        let text = String::from_utf8_lossy(&reply.body);
+        // The answer's shape is fixed and its values are plain (no markup): the text between
+        // the tags is the value.
+        let element = |name: &str| {
+            let open = format!("<{name}>");
+            let start = text.find(&open)? + open.len();
+            let end = text[start..].find(&format!("</{name}>"))? + start;
+            Some(text[start..end].to_string())
+        };
+        if reply.status != 200 {
+            bail!(
+                "creating an access key for {user}: {}: {}",
+                element("Code").unwrap_or_else(|| format!("HTTP {}", reply.status)),
+                element("Message").unwrap_or_default()
+            );
+        }
+        match (element("AccessKeyId"), element("SecretAccessKey")) {
+            (Some(id), Some(secret)) => Ok((id, secret)),
+            _ => bail!("creating an access key for {user}: the answer held no key"),
+        }
+    }
+
     /// A CloudWatch Logs (awsJson) call.
     pub async fn logs(
         &self,

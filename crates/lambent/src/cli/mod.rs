@@ -37,7 +37,7 @@ pub enum Command {
     /// Run the server.
     Up(UpArgs),
     /// Print `export AWS_...` lines that point AWS tools at lambent.
-    Credentials(ClientArgs),
+    Credentials(CredentialsArgs),
     /// Create, list, show, update and delete functions.
     #[command(subcommand)]
     Function(function::FunctionCommand),
@@ -124,6 +124,17 @@ pub struct UpArgs {
     pub runtimes: RuntimesDirArgs,
 }
 
+/// `lambent credentials [--user NAME]`.
+#[derive(Debug, Args)]
+pub struct CredentialsArgs {
+    /// Create a new access key for this IAM user (through IAM's CreateAccessKey, signed with
+    /// the data directory's key) and print its lines instead of the root key's.
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
 /// How a client command reaches the server.
 #[derive(Debug, Args, Clone)]
 pub struct ClientArgs {
@@ -140,7 +151,14 @@ pub async fn main(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Up(args) => up::run(args).await,
         Command::Credentials(args) => {
-            let c = client::Client::from_args(&args)?;
+            let c = client::Client::from_args(&args.client)?;
+            let c = match &args.user {
+                Some(user) => {
+                    let (id, secret) = c.create_access_key(user).await?;
+                    c.with_key(&id, &secret)
+                }
+                None => c,
+            };
             print!("{}", c.exports());
             Ok(ExitCode::SUCCESS)
         }
