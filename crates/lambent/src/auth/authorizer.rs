@@ -139,7 +139,12 @@ impl Authorizer {
         facts: &RequestFacts<'_>,
     ) -> (Decision, Option<String>) {
         let mut who = self.evaluator_principal(principal);
-        let context = context(facts);
+        let mut context = context(facts);
+        if let Principal::Role(s) = principal {
+            for (k, v) in &s.context {
+                context.insert(k, v);
+            }
+        }
         let allowed = || Decision {
             outcome: Outcome::Allow,
             matched: Vec::new(),

@@ -43,6 +43,9 @@ pub struct RoleSession {
     pub tags: Vec<(String, String)>,
     pub transitive_tag_keys: Vec<String>,
     pub source_identity: Option<String>,
+    /// Condition keys the session carries into every request it signs: a web identity's
+    /// claims (`cognito-identity.amazonaws.com:sub`, `accounts.example.com:aud`, ...).
+    pub context: Vec<(String, String)>,
     /// A function's environment, not an AssumeRole session: its role need not exist in IAM
     /// (the upgrade path: such environments are allowed everything).
     pub environment: bool,

@@ -261,6 +261,7 @@ pub(super) fn assume_role(
         tags: req.tags,
         transitive_tag_keys: req.transitive_tag_keys,
         source_identity: req.source_identity.map(str::to_string),
+        context: Vec::new(),
         environment: false,
     };
     let (assumed_arn, assumed_id) = (session.arn(), format!("{}:{}", role.id, req.session_name));
