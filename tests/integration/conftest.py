@@ -18,7 +18,7 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAMBENT = os.environ.get("LAMBENT_BIN", os.path.join(ROOT, "target", "debug", "lambent"))
-ROLE = "arn:aws:iam::123456789012:role/lambent-test"
+ROLE = "arn:aws:iam::000000000000:role/lambent-test"
 # The SDK cache every test server shares: the repository's, which `scripts/test` fills once
 # (`lambent runtimes install`), never the user's ~/.cache.
 os.environ.setdefault("LAMBENT_RUNTIMES_DIR", os.path.join(ROOT, ".cache", "lambent"))

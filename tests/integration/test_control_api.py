@@ -359,7 +359,7 @@ def test_update_function_configuration_every_field(lam, mk):
         "    return {'h': 2, 'a': os.environ.get('AA'), 'b': os.environ.get('BB')}\n"
     )
     name, created, _ = mk(code(1, extra))
-    new_role = "arn:aws:iam::123456789012:role/lambent-other"
+    new_role = "arn:aws:iam::000000000000:role/lambent-other"
     resp = lam.update_function_configuration(
         FunctionName=name,
         Role=new_role,

@@ -27,6 +27,13 @@ def bucket_name():
     return f"notify-{uuid.uuid4().hex[:12]}"
 
 
+def allow_s3(lam, arn, bucket):
+    """What AWS requires before a bucket may notify a function: a permission for S3."""
+    lam.add_permission(FunctionName=arn, StatementId=f"s3-{bucket}", Action="lambda:InvokeFunction",
+                       Principal="s3.amazonaws.com", SourceArn=f"arn:aws:s3:::{bucket}",
+                       SourceAccount="000000000000")
+
+
 def configure(s3, bucket, arn, events=CREATED_AND_REMOVED, prefix="uploads/", suffix=".jpg",
               config_id="jpg-uploads"):
     rules = [{"Name": "prefix", "Value": prefix}, {"Name": "suffix", "Value": suffix}]
@@ -46,6 +53,7 @@ def test_matching_changes_deliver_aws_s3_event_records(fresh_server):
     arn = create(lam, name, RECORDER)
     bucket = bucket_name()
     s3.create_bucket(Bucket=bucket)
+    allow_s3(lam, arn, bucket)
     configure(s3, bucket, arn)
 
     body = b"hello world"
@@ -117,6 +125,19 @@ def test_get_returns_what_was_put_and_validation_errors(fresh_server):
     got = s3.get_bucket_notification_configuration(Bucket=bucket)
     assert "LambdaFunctionConfigurations" not in got
 
+    # As on AWS, a function whose policy does not let S3 invoke it for this bucket is not a
+    # destination S3 can validate.
+    with pytest.raises(ClientError) as e:
+        configure(s3, bucket, arn, events=["s3:ObjectCreated:Put"])
+    assert (error_code(e), status(e)) == ("InvalidArgument", 400)
+    assert e.value.response["Error"]["Message"] == \
+        "Unable to validate the following destination configurations"
+    lam.add_permission(FunctionName=arn, StatementId="other-bucket", Action="lambda:InvokeFunction",
+                       Principal="s3.amazonaws.com", SourceArn="arn:aws:s3:::some-other-bucket")
+    with pytest.raises(ClientError) as e:
+        configure(s3, bucket, arn, events=["s3:ObjectCreated:Put"])
+    assert error_code(e) == "InvalidArgument"
+    allow_s3(lam, arn, bucket)
     configure(s3, bucket, arn, events=["s3:ObjectCreated:Put"])
     got = s3.get_bucket_notification_configuration(Bucket=bucket)
     assert got["LambdaFunctionConfigurations"] == [{
@@ -173,6 +194,7 @@ def test_a_notification_acknowledged_before_kill_9_is_delivered_after_restart(fr
     arn = create(lam, name, RECORDER)
     bucket = bucket_name()
     s3.create_bucket(Bucket=bucket)
+    allow_s3(lam, arn, bucket)
     configure(s3, bucket, arn)
     lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
     s3.put_object(Bucket=bucket, Key="uploads/durable.jpg", Body=b"kept")
@@ -229,6 +251,7 @@ def test_a_function_writing_where_it_is_triggered_is_stopped_after_16_hops(fresh
     assert lam.get_function_recursion_config(FunctionName=name)["RecursiveLoop"] == "Terminate"
     bucket = bucket_name()
     s3.create_bucket(Bucket=bucket)
+    allow_s3(lam, arn, bucket)
     configure(s3, bucket, arn, events=["s3:ObjectCreated:*"], prefix="loop/", suffix=".txt")
 
     s3.put_object(Bucket=bucket, Key="loop/0.txt", Body=b"start")
@@ -267,6 +290,7 @@ def test_recursion_config_allow_lets_a_loop_run_on(fresh_server):
     assert error_code(e) == "ResourceNotFoundException"
     bucket = bucket_name()
     s3.create_bucket(Bucket=bucket)
+    allow_s3(lam, arn, bucket)
     configure(s3, bucket, arn, events=["s3:ObjectCreated:*"], prefix="loop/", suffix=".txt")
 
     s3.put_object(Bucket=bucket, Key="loop/0.txt", Body=b"start")
@@ -302,6 +326,7 @@ def test_browser_form_upload_is_object_created_post(fresh_server):
     arn = create(lam, name, RECORDER)
     bucket = bucket_name()
     s3.create_bucket(Bucket=bucket)
+    allow_s3(lam, arn, bucket)
     configure(s3, bucket, arn, events=["s3:ObjectCreated:Post"])
 
     post = s3.generate_presigned_post(
@@ -340,6 +365,7 @@ def test_sequencers_follow_commit_order_under_concurrent_writers(fresh_server):
     arn = create(lam, name, RECORDER)
     bucket = bucket_name()
     s3.create_bucket(Bucket=bucket)
+    allow_s3(lam, arn, bucket)
     configure(s3, bucket, arn, events=["s3:ObjectCreated:*"], prefix="race/", suffix=".bin")
 
     def writer(n):

@@ -218,6 +218,9 @@ pub struct ObjectStore {
     rows: Mutex<Vec<RowWrite>>,
     /// Taken only while holding `db`, so sequencers follow commit order.
     sequencers: Mutex<Sequencers>,
+    /// Moves after every committed change to who may access a bucket (its policy, its
+    /// public access block, the bucket itself), so a cache of them knows when to reload.
+    access_generation: std::sync::atomic::AtomicU64,
 }
 
 /// Read connections kept open: about one per core, so readers rarely wait.
@@ -286,9 +289,23 @@ impl ObjectStore {
                 next: reserved,
                 limit: reserved,
             }),
+            access_generation: std::sync::atomic::AtomicU64::new(0),
         };
         store.remove_strays()?;
         Ok(store)
+    }
+
+    /// The access generation: read it before reading a bucket's policy or public access
+    /// block, and keep what was read only while it has not moved.
+    pub fn access_generation(&self) -> u64 {
+        self.access_generation
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Marks a committed change to a bucket's access; call after the commit.
+    pub(crate) fn access_changed(&self) {
+        self.access_generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 
     /// The connection that writes.
@@ -361,7 +378,9 @@ impl ObjectStore {
             crate::policies::PublicAccessBlock::ALL,
         )
         .map_err(sql(STEP))?;
-        tx.commit().map_err(sql(STEP))
+        tx.commit().map_err(sql(STEP))?;
+        self.access_changed();
+        Ok(())
     }
 
     pub fn bucket(&self, name: &str) -> Result<Option<BucketRecord>, ObjectError> {
@@ -424,6 +443,7 @@ impl ObjectStore {
             .map_err(sql("deleting a bucket"))?;
         tx.commit().map_err(sql("deleting a bucket"))?;
         drop(db);
+        self.access_changed();
         // Uploads still open die with their bucket, as on AWS, so their parts do not leak.
         self.drop_bucket_uploads(name)
     }

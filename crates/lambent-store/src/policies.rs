@@ -5,6 +5,9 @@
 //! unchanged), and its public access block as four flags. A new bucket gets all four flags
 //! set, as AWS's buckets have since April 2023, in the transaction that creates it.
 //!
+//! Every change commits, then moves the store's `access_generation()`, so the parsed view
+//! the authorizer caches (`s3::BucketPolicies`) reloads on the next request.
+//!
 //! Invariant: a policy or a public access block exists only for an existing bucket, and goes
 //! with it.
 
@@ -73,7 +76,9 @@ impl ObjectStore {
             params![bucket, policy],
         )
         .map_err(sql(STEP))?;
-        tx.commit().map_err(sql(STEP))
+        tx.commit().map_err(sql(STEP))?;
+        self.access_changed();
+        Ok(())
     }
 
     /// A bucket's policy as it was put; `None` when it has none. This is what the authorizer
@@ -95,7 +100,9 @@ impl ObjectStore {
         }
         tx.execute("DELETE FROM bucket_policies WHERE bucket = ?1", [bucket])
             .map_err(sql(STEP))?;
-        tx.commit().map_err(sql(STEP))
+        tx.commit().map_err(sql(STEP))?;
+        self.access_changed();
+        Ok(())
     }
 
     /// Replaces a bucket's Block Public Access settings.
@@ -111,7 +118,9 @@ impl ObjectStore {
             return Err(ObjectError::NoSuchBucket(bucket.to_string()));
         }
         insert_public_access_block(&tx, bucket, block).map_err(sql(STEP))?;
-        tx.commit().map_err(sql(STEP))
+        tx.commit().map_err(sql(STEP))?;
+        self.access_changed();
+        Ok(())
     }
 
     /// A bucket's Block Public Access settings; `None` when it has none.
@@ -152,7 +161,9 @@ impl ObjectStore {
             [bucket],
         )
         .map_err(sql(STEP))?;
-        tx.commit().map_err(sql(STEP))
+        tx.commit().map_err(sql(STEP))?;
+        self.access_changed();
+        Ok(())
     }
 }
 

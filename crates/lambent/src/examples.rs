@@ -3,10 +3,10 @@
 //! the thumbnails example. A function, bucket or notification configuration that already
 //! exists is left as the user has it.
 
-use crate::lambda::{Control, CreateFunction};
+use crate::lambda::{Control, CreateFunction, PermissionInput};
 use anyhow::Context;
 use base64::Engine;
-use lambent_aws::arn::FunctionArn;
+use lambent_aws::arn::{FunctionArn, ACCOUNT_ID};
 use lambent_aws::lambda::model::Environment;
 use lambent_store::objects::{ObjectError, ObjectStore};
 
@@ -127,6 +127,23 @@ fn subscribe_thumbnails(control: &Control, objects: &ObjectStore) -> anyhow::Res
         qualifier: None,
     }
     .to_string();
+    // As on AWS, S3 invokes a function only where the function's policy lets it.
+    let granted = control.add_permission(
+        "thumbnails",
+        None,
+        PermissionInput {
+            statement_id: Some("lambent-examples-s3".into()),
+            action: Some("lambda:InvokeFunction".into()),
+            principal: Some("s3.amazonaws.com".into()),
+            source_arn: Some(format!("arn:aws:s3:::{BUCKET}")),
+            source_account: Some(ACCOUNT_ID.into()),
+            ..PermissionInput::default()
+        },
+    );
+    match granted {
+        Ok(_) | Err(lambent_aws::lambda::LambdaError::ResourceConflict(_)) => {}
+        Err(e) => anyhow::bail!("letting S3 invoke thumbnails: {e}"),
+    }
     let config =
         crate::s3::single_lambda_rule("thumbnails", &arn, "s3:ObjectCreated:*", "uploads/")
             .context("building the thumbnails notification rule")?;

@@ -24,6 +24,7 @@ pub mod s3;
 pub mod scheduler;
 pub mod sts;
 pub mod telemetry;
+mod upgrade;
 
 use anyhow::Context;
 use std::future::Future;
@@ -108,7 +109,8 @@ pub async fn run(
     if config.examples {
         examples::deploy(&control, &objects).await?;
     }
-    let notifier = s3::Notifier::new(events.clone(), control.clone());
+    let notifier = s3::Notifier::new(events.clone(), control.clone(), authorizer.clone());
+    upgrade::run(data, &notifier, &objects).context("upgrading the data directory")?;
     let s3 = s3::service(objects, keyring.clone(), authorizer.clone(), notifier);
     warn_about_missing_roles(&control, &iam_store);
     // One IAM store, shared: STS reads the roles the IAM API writes.

@@ -23,6 +23,45 @@ pub struct RequestFacts<'a> {
     pub region: &'a str,
     /// Whether the denial message quotes the resource, as S3's does.
     pub quote_resource: bool,
+    /// The service's own condition keys for this request (`s3:prefix`,
+    /// `iam:PassedToService`, `aws:SourceArn` for a service caller).
+    pub keys: &'a [(&'a str, &'a str)],
+    /// The resource's own policy, which takes part in the decision.
+    pub resource_policy: ResourcePolicy<'a>,
+}
+
+impl<'a> RequestFacts<'a> {
+    /// Facts with no service keys and no resource policy.
+    pub fn new(source_ip: &'a str, region: &'a str) -> RequestFacts<'a> {
+        RequestFacts {
+            source_ip,
+            region,
+            quote_resource: false,
+            keys: &[],
+            resource_policy: ResourcePolicy::None,
+        }
+    }
+}
+
+/// A resource's policy (a bucket policy, a function's permissions), as the decision takes it.
+#[derive(Clone, Copy)]
+pub enum ResourcePolicy<'a> {
+    None,
+    /// Evaluated beside the identity policies: it may allow or deny (a bucket policy).
+    Given(&'a Policy),
+    /// A policy that only ever allows (Lambda's permissions), read only when the identity
+    /// policies alone do not allow: a caller they allow never pays for the lookup.
+    WhenDenied(&'a dyn Fn() -> Option<Arc<Policy>>),
+}
+
+/// Who is asking: a signed request's principal, an unsigned request, or an AWS service
+/// acting for a resource (S3 invoking a function for a bucket's notification).
+#[derive(Clone, Copy)]
+pub enum Caller<'a> {
+    Signed(&'a Principal),
+    Anonymous,
+    /// The service principal's name (`s3.amazonaws.com`).
+    Service(&'a str),
 }
 
 /// The client's address, which the edge puts in a request's extensions for the services
@@ -50,6 +89,17 @@ enum Policies {
     Broken,
 }
 
+/// What applies to one caller's request before any resource policy.
+enum Identity {
+    /// Root, anonymous callers and services: no identity-based policies.
+    Nothing,
+    /// An environment of a role IAM does not hold (the upgrade path).
+    Allowed,
+    /// Refused whatever the resource says: unreadable policies, a session gone wrong.
+    Denied(PolicyKind),
+    Policies(Arc<Compiled>, Option<Arc<CompiledSession>>),
+}
+
 /// Session policies (AssumeRole's `Policy` and `PolicyArns`), compiled.
 struct CompiledSession {
     generation: u64,
@@ -70,6 +120,9 @@ struct Inner {
     principals: RwLock<HashMap<String, Arc<Compiled>>>,
     /// Session policies by their text and ARNs, the same way.
     sessions: RwLock<HashMap<String, Arc<CompiledSession>>>,
+    /// Resource policies by a key that names their revision, so a changed policy is a new
+    /// entry (old ones go when the cache is full).
+    resources: RwLock<HashMap<String, Option<Arc<Policy>>>>,
     /// Roles of environments the store does not hold, warned about once each.
     warned: Mutex<HashSet<String>>,
 }
@@ -85,6 +138,7 @@ impl Authorizer {
                 store,
                 principals: RwLock::new(HashMap::new()),
                 sessions: RwLock::new(HashMap::new()),
+                resources: RwLock::new(HashMap::new()),
                 warned: Mutex::new(HashSet::new()),
             }),
         }
@@ -138,59 +192,144 @@ impl Authorizer {
         resource: &str,
         facts: &RequestFacts<'_>,
     ) -> (Decision, Option<String>) {
-        let mut who = self.evaluator_principal(principal);
+        self.authorize_caller(Caller::Signed(principal), action, resource, facts)
+    }
+
+    /// [`Authorizer::authorize`] for any caller, signed or not.
+    pub fn authorize_caller(
+        &self,
+        caller: Caller<'_>,
+        action: &str,
+        resource: &str,
+        facts: &RequestFacts<'_>,
+    ) -> (Decision, Option<String>) {
         let mut context = context(facts);
-        if let Principal::Role(s) = principal {
-            for (k, v) in &s.context {
-                context.insert(k, v);
-            }
+        for (k, v) in facts.keys {
+            context.insert(k, v);
         }
-        let allowed = || Decision {
-            outcome: Outcome::Allow,
-            matched: Vec::new(),
+        let (who, identity) = match caller {
+            Caller::Signed(principal) => {
+                if let Principal::Role(s) = principal {
+                    for (k, v) in &s.context {
+                        context.insert(k, v);
+                    }
+                }
+                self.identity(principal)
+            }
+            Caller::Anonymous => (
+                iam::Principal::new(PrincipalKind::Anonymous, "anonymous", ""),
+                Identity::Nothing,
+            ),
+            Caller::Service(name) => (
+                iam::Principal::new(PrincipalKind::Service, name, ""),
+                Identity::Nothing,
+            ),
         };
-        let denied = |kind| Decision {
-            outcome: Outcome::ImplicitDeny(kind),
-            matched: Vec::new(),
-        };
-        let (compiled, session) = match principal {
-            // No identity policies apply to root today; the evaluator allows it unless a
-            // Deny applies, so resource policies can deny it later.
-            Principal::Root => (None, None),
-            Principal::User { name, .. } => (Some(self.compiled(StorePrincipal::User(name))), None),
-            Principal::Role(s) => {
-                let compiled = if s.account() == self.account() {
-                    self.compiled(StorePrincipal::Role(s.role_name()))
-                } else {
-                    Arc::new(Compiled {
-                        generation: 0,
-                        policies: Policies::Missing,
-                    })
+        let req = request(&who, action, resource, &context);
+        let decide = |policy: Option<&Policy>| -> Decision {
+            let resource = policy.map(|policy| Source {
+                id: resource,
+                policy,
+            });
+            let (compiled, session) = match &identity {
+                Identity::Nothing => {
+                    let set = PolicySet {
+                        resource,
+                        ..PolicySet::default()
+                    };
+                    return iam::evaluate(&set, &req);
+                }
+                Identity::Allowed => {
+                    return Decision {
+                        outcome: Outcome::Allow,
+                        matched: Vec::new(),
+                    }
+                }
+                Identity::Denied(kind) => {
+                    return Decision {
+                        outcome: Outcome::ImplicitDeny(*kind),
+                        matched: Vec::new(),
+                    }
+                }
+                Identity::Policies(compiled, session) => (compiled, session),
+            };
+            let Policies::Found {
+                identity, boundary, ..
+            } = &compiled.policies
+            else {
+                return Decision {
+                    outcome: Outcome::ImplicitDeny(PolicyKind::Identity),
+                    matched: Vec::new(),
                 };
-                (Some(compiled), Some(s))
+            };
+            let set = PolicySet {
+                identity: identity
+                    .iter()
+                    .map(|(id, policy)| Source { id, policy })
+                    .collect(),
+                resource,
+                boundary: boundary.as_ref().map(|(id, policy)| Source { id, policy }),
+                session: session
+                    .as_deref()
+                    .and_then(|s| s.policies.as_ref())
+                    .map(|p| p.iter().map(|(id, policy)| Source { id, policy }).collect())
+                    .unwrap_or_default(),
+            };
+            iam::evaluate(&set, &req)
+        };
+        let decision = match facts.resource_policy {
+            ResourcePolicy::None => decide(None),
+            ResourcePolicy::Given(p) => decide(Some(p)),
+            ResourcePolicy::WhenDenied(read) => {
+                let d = decide(None);
+                match d.outcome {
+                    Outcome::ImplicitDeny(_) => match read() {
+                        Some(p) => decide(Some(&p)),
+                        None => d,
+                    },
+                    _ => d,
+                }
             }
         };
-        let decision = match compiled.as_deref().map(|c| &c.policies) {
-            None => {
-                let req = request(&who, action, resource, &context);
-                iam::evaluate(&PolicySet::default(), &req)
+        let message = if decision.is_allowed() {
+            None
+        } else {
+            decision.denial_message(&req, facts.quote_resource)
+        };
+        (decision, message)
+    }
+
+    /// The evaluator's view of a signed request's principal, and the policies that apply to it.
+    fn identity(&self, principal: &Principal) -> (iam::Principal, Identity) {
+        let mut who = self.evaluator_principal(principal);
+        let (compiled, session) = match principal {
+            // No identity policies apply to root: the evaluator allows it unless a Deny
+            // applies, so a resource policy can deny it.
+            Principal::Root => return (who, Identity::Nothing),
+            Principal::User { name, .. } => (self.compiled(StorePrincipal::User(name)), None),
+            Principal::Role(s) if s.account() == self.account() => {
+                (self.compiled(StorePrincipal::Role(s.role_name())), Some(s))
             }
-            Some(Policies::Broken) => denied(PolicyKind::Identity),
-            Some(Policies::Missing) => match session {
+            Principal::Role(s) => (
+                Arc::new(Compiled {
+                    generation: 0,
+                    policies: Policies::Missing,
+                }),
+                Some(s),
+            ),
+        };
+        let identity = match &compiled.policies {
+            Policies::Broken => Identity::Denied(PolicyKind::Identity),
+            Policies::Missing => match session {
                 // The upgrade path: functions name roles the IAM store never held; their
                 // environments keep every permission, as before IAM existed.
                 Some(s) if s.environment => {
                     self.warn_missing_role(&s.role_arn);
-                    allowed()
+                    Identity::Allowed
                 }
-                _ => denied(PolicyKind::Identity),
+                _ => Identity::Denied(PolicyKind::Identity),
             },
-            Some(Policies::Found {
-                id,
-                tags,
-                identity,
-                boundary,
-            }) => {
+            Policies::Found { id, tags, .. } => {
                 if who.user_id.is_empty() || matches!(principal, Principal::Role(_)) {
                     who.user_id = match session {
                         Some(s) => format!("{id}:{}", s.session_name),
@@ -200,37 +339,49 @@ impl Authorizer {
                 who.tags.extend(tags.iter().cloned());
                 let session_policies = session.and_then(|s| self.session_policies(s));
                 match session_policies.as_deref() {
-                    Some(CompiledSession { policies: None, .. }) => denied(PolicyKind::Session),
-                    _ => {
-                        let set = PolicySet {
-                            identity: identity
-                                .iter()
-                                .map(|(id, policy)| Source { id, policy })
-                                .collect(),
-                            resource: None,
-                            boundary: boundary.as_ref().map(|(id, policy)| Source { id, policy }),
-                            session: session_policies
-                                .as_deref()
-                                .and_then(|s| s.policies.as_ref())
-                                .map(|p| {
-                                    p.iter().map(|(id, policy)| Source { id, policy }).collect()
-                                })
-                                .unwrap_or_default(),
-                        };
-                        iam::evaluate(&set, &request(&who, action, resource, &context))
+                    Some(CompiledSession { policies: None, .. }) => {
+                        Identity::Denied(PolicyKind::Session)
                     }
+                    _ => Identity::Policies(compiled.clone(), session_policies),
                 }
             }
         };
-        let message = if decision.is_allowed() {
-            None
-        } else {
-            decision.denial_message(
-                &request(&who, action, resource, &context),
-                facts.quote_resource,
-            )
+        (who, identity)
+    }
+
+    /// A resource policy compiled, cached under `key`, which must change whenever the document
+    /// does (it names the policy's revision). A document that does not parse grants nothing.
+    pub fn resource_policy(
+        &self,
+        key: &str,
+        document: impl FnOnce() -> String,
+    ) -> Option<Arc<Policy>> {
+        if let Some(p) = self
+            .inner
+            .resources
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+        {
+            return p.clone();
+        }
+        let policy = match Policy::parse(&document(), PolicyKind::Resource, &SizeLimit::None) {
+            Ok(p) => Some(Arc::new(p)),
+            Err(e) => {
+                tracing::error!(resource = key, error = %e, "a resource policy does not parse");
+                None
+            }
         };
-        (decision, message)
+        let mut cache = self
+            .inner
+            .resources
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= MAX_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(key.to_string(), policy.clone());
+        policy
     }
 
     /// A principal's compiled policies, current as of the store's generation.
@@ -448,6 +599,8 @@ mod tests {
         source_ip: "127.0.0.1",
         region: "us-east-1",
         quote_resource: false,
+        keys: &[],
+        resource_policy: ResourcePolicy::None,
     };
 
     fn store() -> (tempfile::TempDir, Arc<IamStore>) {

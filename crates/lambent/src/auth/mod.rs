@@ -9,7 +9,7 @@ mod authorizer;
 mod credentials;
 mod keyring;
 
-pub use authorizer::{Authorizer, ClientAddr, RequestFacts};
+pub use authorizer::{Authorizer, Caller, ClientAddr, RequestFacts, ResourcePolicy};
 
 pub use credentials::{load_or_create_root, read as read_credentials, RootCredentials};
 

@@ -20,7 +20,7 @@ mod envelopes;
 pub use envelopes::lambda_error;
 use envelopes::{aws_json_error, logs_result};
 
-use crate::auth::{Authorizer, KeyRing, Principal, RequestFacts};
+use crate::auth::{Authorizer, KeyRing, Principal, RequestFacts, ResourcePolicy};
 use crate::config::ConnectionLimits;
 use crate::lambda::{self, ApiRequest, ApiResponse, Control};
 use crate::logs::{self, LogStore};
@@ -231,25 +231,34 @@ async fn route(
     let scope = auth::authenticate(&app.keyring, &parts, &body);
     let source_ip = client.to_string();
     // Each service's route table names the action and resource; the authorizer decides,
-    // before the operation runs. `Ok(None)`: nothing to authorize (no such operation, or
-    // GetCallerIdentity); `Err`: AWS's AccessDenied message.
-    let authorize = |signer: &auth::Signer, authorization: Option<(&str, String)>| {
-        let Some((action, resource)) = authorization else {
-            return Ok(None);
-        };
+    // before the operation runs. `Err`: the decision and AWS's AccessDenied message.
+    let authorize = |signer: &auth::Signer,
+                     action: &str,
+                     resource: &str,
+                     keys: &[(&str, &str)],
+                     resource_policy: ResourcePolicy<'_>| {
         let facts = RequestFacts {
-            source_ip: &source_ip,
-            region: &signer.region,
-            quote_resource: false,
+            keys,
+            resource_policy,
+            ..RequestFacts::new(&source_ip, &signer.region)
         };
         let (decision, message) =
             app.authorizer
-                .authorize(&signer.principal, action, &resource, &facts);
+                .authorize(&signer.principal, action, resource, &facts);
         match message {
-            None => Ok(Some(decision)),
+            None => Ok(decision),
             Some(m) => Err((decision, m)),
         }
     };
+    // For the route tables that name an action and a resource only. `Ok(None)`: nothing to
+    // authorize (no such operation, or GetCallerIdentity).
+    let authorize_route =
+        |signer: &auth::Signer, authorization: Option<(&str, String)>| match authorization {
+            None => Ok(None),
+            Some((action, resource)) => {
+                authorize(signer, action, &resource, &[], ResourcePolicy::None).map(Some)
+            }
+        };
     match service {
         Service::Lambda => {
             let signer = scope.map_err(|e| e.lambda())?;
@@ -274,15 +283,40 @@ async fn route(
                 }
             }
             let req = api_request(parts, body, request_id);
-            authorize(&signer, lambda::authorization(&req, app.control.region()))
+            if let Some(a) = lambda::authorization(&req, app.control.region()) {
+                // The function's permissions are read only if the caller's own policies do
+                // not allow: they only ever allow.
+                let permissions = || {
+                    let (name, qualifier) = a.function.as_ref()?;
+                    app.control
+                        .function_policy(&app.authorizer, name, qualifier.as_deref())
+                };
+                authorize(
+                    &signer,
+                    a.action,
+                    &a.resource,
+                    &[],
+                    ResourcePolicy::WhenDenied(&permissions),
+                )
                 .map_err(|(_, m)| LambdaError::AccessDenied(m))?;
+                if let Some(role) = &a.passes_role {
+                    authorize(
+                        &signer,
+                        "iam:PassRole",
+                        role,
+                        &[("iam:PassedToService", "lambda.amazonaws.com")],
+                        ResourcePolicy::None,
+                    )
+                    .map_err(|(_, m)| LambdaError::AccessDenied(m))?;
+                }
+            }
             let resp = lambda::handle(&app.control, req).await?;
             Ok(api_response(resp))
         }
         Service::Logs => Ok(match scope {
             Err(e) => aws_json_error(&e.json_error()),
             Ok(signer) => {
-                match authorize(
+                match authorize_route(
                     &signer,
                     logs::authorization(&target, &body, app.control.region()),
                 ) {
@@ -300,19 +334,21 @@ async fn route(
             let query = parts.uri.query().unwrap_or("");
             let (caller, identity_allows) = match scope {
                 Err(e) => (Err(e.query_error()), false),
-                Ok(signer) => match authorize(&signer, crate::sts::authorization(query, &body)) {
-                    Ok(_) => (Ok(signer.principal), true),
-                    // AssumeRole: a trust policy naming the caller allows without its
-                    // identity-based policies; an explicit deny is final everywhere.
-                    Err((d, _))
-                        if matches!(d.outcome, lambent_aws::iam::Outcome::ImplicitDeny(_))
-                            && crate::sts::authorization(query, &body)
-                                .is_some_and(|(a, _)| a == "sts:AssumeRole") =>
-                    {
-                        (Ok(signer.principal), false)
+                Ok(signer) => {
+                    match authorize_route(&signer, crate::sts::authorization(query, &body)) {
+                        Ok(_) => (Ok(signer.principal), true),
+                        // AssumeRole: a trust policy naming the caller allows without its
+                        // identity-based policies; an explicit deny is final everywhere.
+                        Err((d, _))
+                            if matches!(d.outcome, lambent_aws::iam::Outcome::ImplicitDeny(_))
+                                && crate::sts::authorization(query, &body)
+                                    .is_some_and(|(a, _)| a == "sts:AssumeRole") =>
+                        {
+                            (Ok(signer.principal), false)
+                        }
+                        Err((_, m)) => (Err((403, "AccessDenied", m)), false),
                     }
-                    Err((_, m)) => (Err((403, "AccessDenied", m)), false),
-                },
+                }
             };
             Ok(app
                 .sts
@@ -329,7 +365,7 @@ async fn route(
                     };
                     let authorization =
                         crate::iam::authorization(&params, caller_user, app.authorizer.account());
-                    match authorize(&signer, authorization) {
+                    match authorize_route(&signer, authorization) {
                         Err((_, m)) => crate::iam::access_denied(&m, request_id),
                         Ok(_) => {
                             app.iam

@@ -25,6 +25,7 @@ mod versions;
 
 pub use functions::{CodeInput, CreateFunction};
 pub use invoke::MAX_SYNC_PAYLOAD;
+pub use permissions::PermissionInput;
 pub use request::{ApiRequest, ApiResponse};
 
 use crate::invocation::Resolved;
@@ -231,18 +232,33 @@ pub fn body_limit(method: &Method, segments: &[&str]) -> (usize, &'static str) {
     Route::find(method, segments).map_or((MAX_API_BODY, "this"), Route::limit)
 }
 
-/// What a request is authorized as: its route's IAM action and the resource's ARN (`None`:
-/// no operation matches, and none runs). A function is named by its unqualified ARN, except
-/// that a qualified Invoke authorizes the qualified one, as AWS does: a policy on
-/// `function:NAME` allows unqualified invokes only; `function:NAME:*` or the qualified ARN
-/// is needed for a version or an alias.
-pub fn authorization(req: &ApiRequest, region: &str) -> Option<(&'static str, String)> {
+/// What a request is authorized as.
+#[derive(Debug)]
+pub struct Authorization {
+    /// The route's IAM action.
+    pub action: &'static str,
+    /// The resource's ARN.
+    pub resource: String,
+    /// The function (name and qualifier) whose resource-based policy takes part.
+    pub function: Option<(String, Option<String>)>,
+    /// The execution role the request gives the function, which the caller must be allowed
+    /// to pass (`iam:PassRole`, with `iam:PassedToService` `lambda.amazonaws.com`).
+    pub passes_role: Option<String>,
+}
+
+/// What a request is authorized as (`None`: no operation matches, and none runs). A function
+/// is named by its unqualified ARN, except that a qualified Invoke authorizes the qualified
+/// one, as AWS does: a policy on `function:NAME` allows unqualified invokes only;
+/// `function:NAME:*` or the qualified ARN is needed for a version or an alias.
+pub fn authorization(req: &ApiRequest, region: &str) -> Option<Authorization> {
     let segs: Vec<&str> = req.segments.iter().map(String::as_str).collect();
     let route = Route::find(&req.method, &segs)?;
     let names = route.names(&segs);
-    let function_arn = |raw: &str, qualifier: Option<&str>| match FunctionRef::parse(raw) {
+    let mut function = None;
+    let mut function_arn = |raw: &str, qualifier: Option<&str>| match FunctionRef::parse(raw) {
         Ok(f) => {
             let qualifier = f.qualifier.as_deref().or(qualifier);
+            function = Some((f.name.clone(), qualifier.map(str::to_string)));
             FunctionArn {
                 region: f.region.as_deref().unwrap_or(region),
                 name: &f.name,
@@ -262,22 +278,43 @@ pub fn authorization(req: &ApiRequest, region: &str) -> Option<(&'static str, St
         }
         .to_string(),
     };
-    let resource = match route.resource {
-        All => "*".to_string(),
-        PathArn => names.first().copied().unwrap_or("*").to_string(),
-        Function => function_arn(
-            names.first().copied().unwrap_or_default(),
-            req.query("Qualifier").filter(|q| !q.is_empty()),
-        ),
+    // Only these two read the body here, so an Invoke's payload is never parsed.
+    let body_role = || {
+        serde_json::from_slice::<serde_json::Value>(&req.body)
+            .ok()
+            .and_then(|v| v.get("Role")?.as_str().map(str::to_string))
+    };
+    let (resource, passes_role) = match route.resource {
+        All => ("*".to_string(), None),
+        PathArn => (names.first().copied().unwrap_or("*").to_string(), None),
+        Function => {
+            let arn = function_arn(
+                names.first().copied().unwrap_or_default(),
+                req.query("Qualifier").filter(|q| !q.is_empty()),
+            );
+            let role = (route.operation == UpdateFunctionConfiguration)
+                .then(body_role)
+                .flatten();
+            (arn, role)
+        }
         NewFunction => {
-            let name = serde_json::from_slice::<serde_json::Value>(&req.body)
-                .ok()
-                .and_then(|v| v.get("FunctionName")?.as_str().map(str::to_string))
-                .unwrap_or_default();
-            function_arn(&name, None)
+            let body = serde_json::from_slice::<serde_json::Value>(&req.body).ok();
+            let field = |k: &str| {
+                body.as_ref()
+                    .and_then(|v| v.get(k)?.as_str().map(str::to_string))
+            };
+            let arn = function_arn(&field("FunctionName").unwrap_or_default(), None);
+            // CreateFunction's own function has no policy yet.
+            function = None;
+            (arn, field("Role"))
         }
     };
-    Some((route.action, resource))
+    Some(Authorization {
+        action: route.action,
+        resource,
+        function,
+        passes_role,
+    })
 }
 
 /// Dispatches one authenticated Lambda API request.

@@ -8,6 +8,8 @@
 
 use super::event_invoke::qualifier_violations;
 use super::{revision_id, ApiRequest, ApiResponse, Control};
+use crate::auth::{self, Authorizer, Caller, RequestFacts};
+use lambent_aws::iam::Policy;
 use lambent_aws::lambda::permission::{
     ArnLike, PermissionCondition, PermissionPrincipal, PermissionStatement, ResourcePolicy,
     StringEquals, MAX_POLICY_LEN,
@@ -28,20 +30,20 @@ const SOURCE_ACCOUNT_PATTERN: &str = r"\d{12}";
 /// AddPermission's body as sent.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct Input {
-    statement_id: Option<String>,
-    action: Option<String>,
-    principal: Option<String>,
-    source_arn: Option<String>,
-    source_account: Option<String>,
-    event_source_token: Option<String>,
+pub struct PermissionInput {
+    pub statement_id: Option<String>,
+    pub action: Option<String>,
+    pub principal: Option<String>,
+    pub source_arn: Option<String>,
+    pub source_account: Option<String>,
+    pub event_source_token: Option<String>,
     #[serde(rename = "PrincipalOrgID")]
-    principal_org_id: Option<String>,
-    function_url_auth_type: Option<String>,
-    revision_id: Option<String>,
+    pub principal_org_id: Option<String>,
+    pub function_url_auth_type: Option<String>,
+    pub revision_id: Option<String>,
 }
 
-impl Input {
+impl PermissionInput {
     /// The model constraints, reported together as one `ValidationException`.
     fn check(&self, qualifier: Option<&str>) -> Result<(), LambdaError> {
         let mut v = Violations::default();
@@ -253,13 +255,14 @@ fn target(
     })
 }
 
-/// The policy document of `qualifier` in `record`, if it has one.
-fn document(record: &FunctionRecord, qualifier: Option<&str>) -> Option<Arc<str>> {
-    let t = resolve(record, qualifier).ok()?;
-    record
-        .policies
-        .get(&t.key())
-        .map(|p| Arc::from(p.document()))
+/// The policy of `qualifier` in `record`, if it has one, with the key it is kept under.
+fn policy_of<'r>(
+    record: &'r FunctionRecord,
+    qualifier: Option<&str>,
+) -> Option<(String, &'r ResourcePolicy)> {
+    let key = resolve(record, qualifier).ok()?.key();
+    let policy = record.policies.get(&key)?;
+    Some((key, policy))
 }
 
 /// AddPermission and RemovePermission's `RevisionId` precondition: the policy's (which is
@@ -281,66 +284,79 @@ fn check_revision(
 }
 
 pub fn add(ctl: &Control, f: &str, req: &ApiRequest) -> Result<ApiResponse, LambdaError> {
-    let input: Input = req.json()?;
-    input.check(req.query("Qualifier"))?;
-    let (name, qualifier) = ctl.resolve_name(f, req.query("Qualifier"))?;
-    if qualifier.as_deref() == Some(LATEST) {
-        return Err(LambdaError::InvalidParameterValue(
-            "We currently do not support adding policies for $LATEST.".into(),
-        ));
-    }
-    let sid = input.statement_id.clone().unwrap_or_default();
-    let principal = principal(input.principal.as_deref().unwrap_or_default())?;
-    let statement = PermissionStatement {
-        sid: sid.clone(),
-        effect: "Allow".into(),
-        principal,
-        action: input.action.clone().unwrap_or_default(),
-        resource: ctl.arn(&name, qualifier.as_deref()),
-        condition: PermissionCondition {
-            string_equals: StringEquals {
-                source_account: input.source_account.clone(),
-                event_source_token: input.event_source_token.clone(),
-                function_url_auth_type: input.function_url_auth_type.clone(),
-                principal_org_id: input.principal_org_id.clone(),
-            },
-            arn_like: input
-                .source_arn
-                .clone()
-                .map(|source_arn| ArnLike { source_arn }),
-        },
-    };
-    ctl.mutate(&name, |record| {
-        let t = target(ctl, record, &name, qualifier.as_deref())?;
-        check_revision(record, &t, input.revision_id.as_deref())?;
-        let revision = revision_id();
-        let mut policy = record
-            .policies
-            .get(&t.key())
-            .cloned()
-            .unwrap_or_else(|| ResourcePolicy {
-                statements: Vec::new(),
-                revision_id: String::new(),
-            });
-        if policy.statements.iter().any(|s| s.sid == sid) {
-            return Err(LambdaError::ResourceConflict(format!(
-                "The statement id ({sid}) provided already exists. Please provide a new statement id, or remove the existing statement."
-            )));
-        }
-        policy.statements.push(statement.clone());
-        policy.revision_id = revision.clone();
-        let len = policy.document().len();
-        if len > MAX_POLICY_LEN {
-            return Err(LambdaError::PolicyLengthExceeded(format!(
-                "The final policy size ({len}) is bigger than the limit ({MAX_POLICY_LEN})."
-            )));
-        }
-        record.policies.insert(t.key(), policy);
-        t.set_revision(record, &revision);
-        Ok(())
-    })?;
+    let statement = ctl.add_permission(f, req.query("Qualifier"), req.json()?)?;
     let text = serde_json::to_string(&statement).unwrap_or_default();
     Ok(ApiResponse::json(201, &json!({ "Statement": text })))
+}
+
+impl Control {
+    /// AddPermission: validates `input` as AWS does and adds its statement to the policy of
+    /// function `f` (a name or ARN) or of its `qualifier`; returns the statement added.
+    pub fn add_permission(
+        &self,
+        f: &str,
+        qualifier: Option<&str>,
+        input: PermissionInput,
+    ) -> Result<PermissionStatement, LambdaError> {
+        input.check(qualifier)?;
+        let (name, qualifier) = self.resolve_name(f, qualifier)?;
+        if qualifier.as_deref() == Some(LATEST) {
+            return Err(LambdaError::InvalidParameterValue(
+                "We currently do not support adding policies for $LATEST.".into(),
+            ));
+        }
+        let sid = input.statement_id.clone().unwrap_or_default();
+        let principal = principal(input.principal.as_deref().unwrap_or_default())?;
+        let statement = PermissionStatement {
+            sid: sid.clone(),
+            effect: "Allow".into(),
+            principal,
+            action: input.action.clone().unwrap_or_default(),
+            resource: self.arn(&name, qualifier.as_deref()),
+            condition: PermissionCondition {
+                string_equals: StringEquals {
+                    source_account: input.source_account.clone(),
+                    event_source_token: input.event_source_token.clone(),
+                    function_url_auth_type: input.function_url_auth_type.clone(),
+                    principal_org_id: input.principal_org_id.clone(),
+                },
+                arn_like: input
+                    .source_arn
+                    .clone()
+                    .map(|source_arn| ArnLike { source_arn }),
+            },
+        };
+        self.mutate(&name, |record| {
+            let t = target(self, record, &name, qualifier.as_deref())?;
+            check_revision(record, &t, input.revision_id.as_deref())?;
+            let revision = revision_id();
+            let mut policy = record
+                .policies
+                .get(&t.key())
+                .cloned()
+                .unwrap_or_else(|| ResourcePolicy {
+                    statements: Vec::new(),
+                    revision_id: String::new(),
+                });
+            if policy.statements.iter().any(|s| s.sid == sid) {
+                return Err(LambdaError::ResourceConflict(format!(
+                    "The statement id ({sid}) provided already exists. Please provide a new statement id, or remove the existing statement."
+                )));
+            }
+            policy.statements.push(statement.clone());
+            policy.revision_id = revision.clone();
+            let len = policy.document().len();
+            if len > MAX_POLICY_LEN {
+                return Err(LambdaError::PolicyLengthExceeded(format!(
+                    "The final policy size ({len}) is bigger than the limit ({MAX_POLICY_LEN})."
+                )));
+            }
+            record.policies.insert(t.key(), policy);
+            t.set_revision(record, &revision);
+            Ok(())
+        })?;
+        Ok(statement)
+    }
 }
 
 pub fn remove(
@@ -414,18 +430,59 @@ pub fn get(ctl: &Control, f: &str, req: &ApiRequest) -> Result<ApiResponse, Lamb
 
 impl Control {
     /// The resource-based policy of a function's `qualifier` (`None` or `$LATEST` for the
-    /// unqualified function, a version number, an alias name), as the JSON text GetPolicy
-    /// returns: what the authorizer evaluates for cross-account and service callers.
+    /// unqualified function, a version number, an alias name), compiled, as the authorizer
+    /// evaluates it; compiled once per revision of the policy.
     ///
     /// Reads the in-memory snapshot only, never SQLite, so the invoke path may call it.
     /// `None` when the function, its version or alias, or its policy does not exist.
-    pub fn resource_policy(
+    pub fn function_policy(
         &self,
+        authorizer: &Authorizer,
         function_name: &str,
         qualifier: Option<&str>,
-    ) -> Option<Arc<str>> {
+    ) -> Option<Arc<Policy>> {
         let record = self.get(function_name)?;
-        document(&record, qualifier)
+        let (key, policy) = policy_of(&record, qualifier)?;
+        authorizer.resource_policy(
+            &format!("lambda/{function_name}/{key}/{}", policy.revision_id),
+            || policy.document(),
+        )
+    }
+
+    /// Whether the function's permissions let an AWS service (`s3.amazonaws.com`, acting for
+    /// `source_arn` in `source_account`) invoke it: what S3 checks before it accepts a
+    /// notification target and before it queues each event, and the gateway later.
+    pub fn service_may_invoke(
+        &self,
+        authorizer: &Authorizer,
+        service: &str,
+        source_arn: &str,
+        source_account: &str,
+        function_name: &str,
+        qualifier: Option<&str>,
+    ) -> bool {
+        let Some(policy) = self.function_policy(authorizer, function_name, qualifier) else {
+            return false;
+        };
+        let keys = [
+            ("aws:SourceArn", source_arn),
+            ("aws:SourceAccount", source_account),
+        ];
+        let facts = RequestFacts {
+            keys: &keys,
+            resource_policy: auth::ResourcePolicy::Given(&policy),
+            ..RequestFacts::new("", &self.inner.region)
+        };
+        let resource = self.arn(function_name, qualifier);
+        authorizer
+            .authorize_caller(
+                Caller::Service(service),
+                "lambda:InvokeFunction",
+                &resource,
+                &facts,
+            )
+            .0
+            .is_allowed()
     }
 }
 
@@ -525,14 +582,14 @@ mod tests {
 
     #[test]
     fn inputs_are_checked_against_the_model() {
-        let ok = Input {
+        let ok = PermissionInput {
             statement_id: Some("s-1_a".into()),
             action: Some("lambda:*".into()),
             principal: Some("*".into()),
-            ..Input::default()
+            ..PermissionInput::default()
         };
         assert!(ok.check(Some("live")).is_ok());
-        let bad = Input {
+        let bad = PermissionInput {
             statement_id: Some("example.com".into()),
             ..ok
         };
@@ -540,7 +597,7 @@ mod tests {
             panic!("accepted")
         };
         assert_eq!(m, "1 validation error detected: Value 'example.com' at 'statementId' failed to satisfy constraint: Member must satisfy regular expression pattern: ([a-zA-Z0-9-_]+)");
-        assert!(Input::default().check(None).is_err());
+        assert!(PermissionInput::default().check(None).is_err());
         for a in [
             "lambda:InvokeFunction",
             "lambda:*",
@@ -592,7 +649,8 @@ mod tests {
         // Left behind by a version deleted outside this module: never handed out.
         r.policies.insert("7".into(), one("gone"));
         let sid = |q: Option<&str>| {
-            document(&r, q).map(|text| {
+            policy_of(&r, q).map(|(_, p)| {
+                let text = p.document();
                 Policy::parse(&text, PolicyKind::Resource, &SizeLimit::None).unwrap();
                 let v: serde_json::Value = serde_json::from_str(&text).unwrap();
                 v["Statement"][0]["Sid"].as_str().unwrap().to_string()
@@ -605,9 +663,6 @@ mod tests {
         assert_eq!(sid(Some("7")), None);
         assert_eq!(sid(Some("01")), None);
         assert_eq!(sid(Some("other")), None);
-        assert_eq!(
-            document(&r, Some("live")).as_deref(),
-            Some(r.policies["live"].document().as_str())
-        );
+        assert_eq!(policy_of(&r, Some("live")).unwrap().0, "live");
     }
 }

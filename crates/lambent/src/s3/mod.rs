@@ -111,7 +111,16 @@ pub fn service(
     authorizer: Authorizer,
     notifier: Notifier,
 ) -> s3s::service::S3Service {
-    let mut builder = s3s::service::S3ServiceBuilder::new(Api { store, notifier });
+    let access = Arc::new(auth::Access {
+        keyring: keyring.clone(),
+        authorizer,
+        policies: BucketPolicies::new(store.clone()),
+    });
+    let mut builder = s3s::service::S3ServiceBuilder::new(Api {
+        store,
+        notifier,
+        access: access.clone(),
+    });
     // s3s holds a form upload's file in memory: bound it (AWS allows 5 GB; larger uploads
     // here take PUT, which streams).
     let mut config = s3s::config::S3Config::default();
@@ -120,22 +129,24 @@ pub fn service(
         config,
     ))));
     builder.set_auth(auth::KeyRingAuth(keyring.clone()));
-    builder.set_access(auth::SessionTokenCheck(keyring, authorizer));
+    builder.set_access(auth::SessionTokenCheck(access));
     builder.set_host(auth::LocalhostHost);
     builder.build()
 }
 
 /// Whether a request is for S3: its SigV4 credential scope (header or presigned query) names
 /// service `s3`, it carries SigV2 (only S3 speaks it), or it is a form upload (a `POST` of
-/// `multipart/form-data`, signed inside the form; no other API takes one).
+/// `multipart/form-data`, signed inside the form; no other API takes one). An unsigned request
+/// is S3's too (an anonymous caller, which a bucket policy may allow), unless another API's
+/// shape claims it: an `X-Amz-Target`, a query-protocol form or `Action=`, a Lambda API path
+/// (its first segment an API version such as `2015-03-31`) or lambent's own `/_lambent/`.
 pub fn is_s3(req: &http::Request<hyper::body::Incoming>) -> bool {
-    if req.method() == http::Method::POST
-        && req
-            .headers()
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("multipart/form-data"))
-    {
+    let content_type = req
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if req.method() == http::Method::POST && content_type.starts_with("multipart/form-data") {
         return true;
     }
     if let Some(auth) = req
@@ -146,12 +157,33 @@ pub fn is_s3(req: &http::Request<hyper::body::Incoming>) -> bool {
         return auth.contains("/s3/aws4_request") || auth.starts_with("AWS ");
     }
     let query = req.uri().query().unwrap_or("");
-    query.split('&').any(|p| {
+    let mut unsigned = true;
+    for p in query.split('&') {
         let (k, v) = p.split_once('=').unwrap_or((p, ""));
-        (k == "X-Amz-Credential"
-            && (v.contains("%2Fs3%2Faws4_request") || v.contains("/s3/aws4_request")))
-            || k == "AWSAccessKeyId"
-    })
+        match k {
+            "X-Amz-Credential" => {
+                return v.contains("%2Fs3%2Faws4_request") || v.contains("/s3/aws4_request")
+            }
+            "AWSAccessKeyId" => return true,
+            "Action" => unsigned = false,
+            _ => {}
+        }
+    }
+    let path = req.uri().path();
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    let api_version = first.len() == 10
+        && first.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    unsigned
+        && !req.headers().contains_key("x-amz-target")
+        && !content_type.starts_with("application/x-www-form-urlencoded")
+        && !api_version
+        && !path.starts_with("/_lambent/")
 }
 
 /// The operations lambent implements; s3s answers `NotImplemented` for the rest.
@@ -159,6 +191,8 @@ struct Api {
     store: Arc<ObjectStore>,
     /// Turns committed changes into queued Lambda events (`notify.rs`).
     notifier: Notifier,
+    /// For the operations that authorize each key they name (DeleteObjects).
+    access: Arc<auth::Access>,
 }
 
 impl Api {
@@ -351,7 +385,31 @@ impl s3s::S3 for Api {
     ) -> S3Result<S3Response<DeleteObjectsOutput>> {
         let caller = notify::Caller::of(&req);
         let bucket = req.input.bucket.clone();
-        let (resp, keys) = objects::delete_many(&self.store, req.input).await?;
+        let mut input = req.input;
+        // Each key is authorized as a DeleteObject of its own; a refused one is reported
+        // among the errors and the others are deleted, as on AWS.
+        let who = req.extensions.get::<auth::Authorized>();
+        let mut refused = Vec::new();
+        input.delete.objects.retain(|o| {
+            let ok = self
+                .access
+                .check_key(who, "s3:DeleteObject", &bucket, &o.key)
+                .is_ok();
+            if !ok {
+                refused.push(o.key.clone());
+            }
+            ok
+        });
+        let (mut resp, keys) = objects::delete_many(&self.store, input).await?;
+        if !refused.is_empty() {
+            let errors = resp.output.errors.get_or_insert_with(Vec::new);
+            errors.extend(refused.into_iter().map(|key| Error {
+                key: Some(key),
+                code: Some("AccessDenied".into()),
+                message: Some("Access Denied".into()),
+                ..Error::default()
+            }));
+        }
         let changes = keys.into_iter().map(removed).collect();
         self.notified(caller, &bucket, changes, resp).await
     }

@@ -207,7 +207,7 @@ impl Api {
             if !arn.starts_with("arn:") || !arn.contains(":lambda:") {
                 return Err(invalid("The ARN could not be parsed"));
             }
-            if !skip && self.notifier.function(&arn).is_none() {
+            if !skip && self.notifier.function(&arn, &bucket).is_none() {
                 return Err(invalid(
                     "Unable to validate the following destination configurations",
                 ));

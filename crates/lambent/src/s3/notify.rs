@@ -14,6 +14,7 @@
 
 use super::notifications::Stored;
 use super::{blocking, now_millis};
+use crate::auth::Authorizer;
 use crate::events::Events;
 use crate::lambda::Control;
 use lambent_store::objects::ObjectStore;
@@ -21,11 +22,13 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use s3s::{S3Error, S3ErrorCode, S3Request, S3Result};
 use std::sync::Arc;
 
-/// What the S3 front-end needs to emit events: the queue, and the functions to resolve.
+/// What the S3 front-end needs to emit events: the queue, the functions to resolve, and the
+/// authorizer their permissions are evaluated by.
 #[derive(Clone)]
 pub struct Notifier {
     events: Events,
     control: Control,
+    authorizer: Authorizer,
 }
 
 /// One committed change to one key.
@@ -127,14 +130,81 @@ fn event_time(millis: i64) -> String {
     )
 }
 
+/// A statement id from a bucket name: AddPermission allows `[a-zA-Z0-9-_]`, bucket names
+/// also hold dots.
+fn upgrade_statement_id(bucket: &str) -> String {
+    let id: String = bucket
+        .chars()
+        .map(|c| if c == '.' { '_' } else { c })
+        .collect();
+    format!("lambent-upgrade-s3-{id}")
+}
+
 impl Notifier {
-    pub fn new(events: Events, control: Control) -> Notifier {
-        Notifier { events, control }
+    pub fn new(events: Events, control: Control, authorizer: Authorizer) -> Notifier {
+        Notifier {
+            events,
+            control,
+            authorizer,
+        }
     }
 
-    /// The function name and qualifier an ARN names, if that function exists.
-    pub(super) fn function(&self, arn: &str) -> Option<(String, Option<String>)> {
-        self.control.existing_function(arn)
+    /// The function name and qualifier an ARN names, if that function exists and its
+    /// permissions let S3 invoke it for `bucket` (AddPermission with principal
+    /// `s3.amazonaws.com`, as on AWS).
+    pub(super) fn function(&self, arn: &str, bucket: &str) -> Option<(String, Option<String>)> {
+        let (name, qualifier) = self.control.existing_function(arn)?;
+        self.control
+            .service_may_invoke(
+                &self.authorizer,
+                "s3.amazonaws.com",
+                &format!("arn:aws:s3:::{bucket}"),
+                self.authorizer.account(),
+                &name,
+                qualifier.as_deref(),
+            )
+            .then_some((name, qualifier))
+    }
+
+    /// The upgrade path of notifications configured before S3 asked functions' permissions:
+    /// each function a bucket's configuration names, where its policy does not yet let S3
+    /// invoke it for that bucket, gets the statement AWS's console adds
+    /// (`lambent-upgrade-s3-BUCKET`). Returns the functions granted, as `function <- bucket`.
+    pub fn grant_configured_targets(
+        &self,
+        store: &ObjectStore,
+    ) -> Result<Vec<String>, lambent_store::objects::ObjectError> {
+        let mut granted = Vec::new();
+        for bucket in store.buckets()? {
+            let stored = Stored::load(store.notifications(&bucket.name)?);
+            for rule in &stored.lambda {
+                let Some((name, qualifier)) = self.control.existing_function(&rule.arn) else {
+                    continue;
+                };
+                if self.function(&rule.arn, &bucket.name).is_some() {
+                    continue;
+                }
+                let input = crate::lambda::PermissionInput {
+                    statement_id: Some(upgrade_statement_id(&bucket.name)),
+                    action: Some("lambda:InvokeFunction".into()),
+                    principal: Some("s3.amazonaws.com".into()),
+                    source_arn: Some(format!("arn:aws:s3:::{}", bucket.name)),
+                    source_account: Some(self.authorizer.account().to_string()),
+                    ..Default::default()
+                };
+                match self
+                    .control
+                    .add_permission(&name, qualifier.as_deref(), input)
+                {
+                    Ok(_) => granted.push(format!("{name} <- {}", bucket.name)),
+                    Err(e) => tracing::warn!(
+                        function = %name, bucket = %bucket.name, error = %e,
+                        "cannot let S3 invoke a function its bucket notifies"
+                    ),
+                }
+            }
+        }
+        Ok(granted)
     }
 
     /// Enqueues the events `changes` (committed, in `bucket`) call for.
@@ -156,8 +226,12 @@ impl Notifier {
                 .iter()
                 .filter(|r| r.matches(change.event, &change.key))
             {
-                let Some((function, qualifier)) = self.function(&rule.arn) else {
-                    tracing::warn!(arn = %rule.arn, %bucket, "notification target is gone");
+                let Some((function, qualifier)) = self.function(&rule.arn, bucket) else {
+                    tracing::warn!(
+                        arn = %rule.arn,
+                        %bucket,
+                        "notification target is gone, or no longer lets S3 invoke it"
+                    );
                     continue;
                 };
                 let now = now_millis();

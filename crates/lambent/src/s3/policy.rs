@@ -170,15 +170,33 @@ fn broad_cidr(v: &str) -> bool {
     }
 }
 
-/// Each bucket's policy text with its parse.
-type Cache = HashMap<String, (String, Arc<Policy>)>;
+/// What decides who may access one bucket, beside the callers' own policies.
+#[derive(Debug, Default)]
+pub struct BucketAccess {
+    /// The bucket's policy, parsed.
+    pub policy: Option<Arc<Policy>>,
+    /// Whether that policy is public ([`is_public`]).
+    pub public: bool,
+    pub block: Option<PublicAccessBlock>,
+}
 
-/// The bucket policies the authorizer evaluates: each bucket's stored policy, parsed once per
-/// change. A cheap-clone handle; every clone shares one cache.
+/// Every bucket's access read since the store's access generation last moved.
+#[derive(Default)]
+struct Cache {
+    generation: u64,
+    buckets: HashMap<String, Arc<BucketAccess>>,
+}
+
+/// Bounds the cache: past this many buckets a miss clears it.
+const MAX_CACHED: usize = 10_000;
+
+/// The bucket policies and Block Public Access settings the authorizer evaluates, parsed once
+/// per change. A cheap-clone handle; every clone shares one cache.
 ///
-/// The cache sits behind a `std` mutex: it is held only to compare and swap one entry (no
-/// I/O, no await), and a lookup reads the stored text first, so a policy put or deleted by any
-/// path (the API, a deleted bucket) is seen by the next call.
+/// A lookup is one atomic load (the store's access generation, which every change to a
+/// policy, a public access block or a bucket moves after its commit) and one map read under
+/// a `std` mutex held for nothing else (no I/O, no await); only a miss reads SQLite, on a
+/// reader connection, so a policy put or deleted by any path is seen by the next request.
 #[derive(Clone)]
 pub struct BucketPolicies {
     store: Arc<ObjectStore>,
@@ -193,51 +211,57 @@ impl BucketPolicies {
         }
     }
 
-    /// The parsed policy of `bucket`, `None` when it has none (or no such bucket). This is
-    /// what the authorizer calls for every S3 request on a bucket; it reads SQLite, so call it
-    /// off the async threads. The document is parsed only when its text changed.
-    pub fn policy(&self, bucket: &str) -> Result<Option<Arc<Policy>>, ObjectError> {
-        let Some(text) = self.store.bucket_policy(bucket)? else {
-            self.lock().remove(bucket);
-            return Ok(None);
-        };
-        if let Some((cached, policy)) = self.lock().get(bucket) {
-            if *cached == text {
-                return Ok(Some(policy.clone()));
+    /// What governs access to `bucket` (nothing, for a bucket that does not exist).
+    pub fn access(&self, bucket: &str) -> Result<Arc<BucketAccess>, ObjectError> {
+        // Read before the rows, so rows older than a change are never kept under its number.
+        let generation = self.store.access_generation();
+        {
+            let cache = self.lock();
+            if cache.generation == generation {
+                if let Some(a) = cache.buckets.get(bucket) {
+                    return Ok(a.clone());
+                }
             }
         }
+        let access = Arc::new(self.read(bucket)?);
+        let mut cache = self.lock();
+        if cache.generation != generation || cache.buckets.len() >= MAX_CACHED {
+            cache.buckets.clear();
+            cache.generation = generation;
+        }
+        cache.buckets.insert(bucket.to_string(), access.clone());
+        Ok(access)
+    }
+
+    fn read(&self, bucket: &str) -> Result<BucketAccess, ObjectError> {
+        let block = self.store.public_access_block(bucket)?;
+        let Some(text) = self.store.bucket_policy(bucket)? else {
+            return Ok(BucketAccess {
+                block,
+                ..BucketAccess::default()
+            });
+        };
         match Policy::parse(&text, PolicyKind::Resource, &SizeLimit::None) {
-            Ok(policy) => {
-                let policy = Arc::new(policy);
-                self.lock()
-                    .insert(bucket.to_string(), (text, policy.clone()));
-                Ok(Some(policy))
-            }
+            Ok(policy) => Ok(BucketAccess {
+                policy: Some(Arc::new(policy)),
+                public: serde_json::from_str(&text).is_ok_and(|doc| is_public(&doc)),
+                block,
+            }),
             // Stored policies passed this parse when put; one that no longer does (a stricter
             // parser after an upgrade) grants nothing rather than failing every request.
             Err(e) => {
                 tracing::error!(%bucket, error = %e, "stored bucket policy does not parse");
-                Ok(None)
+                Ok(BucketAccess {
+                    block,
+                    ..BucketAccess::default()
+                })
             }
         }
-    }
-
-    /// The bucket's Block Public Access settings, `None` when it has none.
-    pub fn public_access_block(
-        &self,
-        bucket: &str,
-    ) -> Result<Option<PublicAccessBlock>, ObjectError> {
-        self.store.public_access_block(bucket)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Cache> {
         // A panic while holding the lock cannot leave an entry half-written: recover it.
         self.cache.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    #[cfg(test)]
-    fn cached(&self, bucket: &str) -> Option<Arc<Policy>> {
-        self.lock().get(bucket).map(|(_, p)| p.clone())
     }
 }
 
@@ -437,29 +461,38 @@ mod tests {
         let store = Arc::new(ObjectStore::open(dir.path()).unwrap());
         store.create_bucket("b", 1).unwrap();
         let policies = BucketPolicies::new(store.clone());
-        assert!(policies.policy("b").unwrap().is_none());
-        assert!(policies.policy("nope").unwrap().is_none());
+        let policy = |b: &str| policies.access(b).unwrap().policy.clone();
+        assert!(policy("b").is_none());
+        assert!(policy("nope").is_none());
         let one = doc(
             json!({"Sid": "one", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
             "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}),
         );
         store.put_bucket_policy("b", &one).unwrap();
-        let first = policies.policy("b").unwrap().unwrap();
+        let first = policy("b").unwrap();
         assert_eq!(first.statements()[0].sid.as_deref(), Some("one"));
-        // Same text: the same parse, not a new one.
-        assert!(Arc::ptr_eq(&first, &policies.policy("b").unwrap().unwrap()));
-        assert!(Arc::ptr_eq(&first, &policies.clone().cached("b").unwrap()));
+        assert!(!policies.access("b").unwrap().public);
+        // Nothing changed: the same parse, not a new one.
+        assert!(Arc::ptr_eq(&first, &policy("b").unwrap()));
         store
             .put_bucket_policy("b", &one.replace("\"one\"", "\"two\""))
             .unwrap();
-        let second = policies.policy("b").unwrap().unwrap();
+        let second = policy("b").unwrap();
         assert_eq!(second.statements()[0].sid.as_deref(), Some("two"));
+        store
+            .put_bucket_policy(
+                "b",
+                &one.replace(r#"{"AWS":"arn:aws:iam::111122223333:root"}"#, r#""*""#),
+            )
+            .unwrap();
+        assert!(policies.access("b").unwrap().public);
         store.delete_bucket_policy("b").unwrap();
-        assert!(policies.policy("b").unwrap().is_none());
-        assert!(policies.cached("b").is_none());
+        assert!(policy("b").is_none());
         assert_eq!(
-            policies.public_access_block("b").unwrap(),
+            policies.access("b").unwrap().block,
             Some(PublicAccessBlock::ALL)
         );
+        store.delete_public_access_block("b").unwrap();
+        assert_eq!(policies.access("b").unwrap().block, None);
     }
 }

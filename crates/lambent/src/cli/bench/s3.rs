@@ -322,6 +322,22 @@ async fn notify_in(
          <CloudFunctionConfiguration><Id>lambent-bench</Id><CloudFunction>{arn}</CloudFunction>\
          <Event>s3:ObjectCreated:*</Event></CloudFunctionConfiguration></NotificationConfiguration>"
     );
+    // As on AWS, S3 notifies only a function whose policy lets S3 invoke it for the bucket.
+    let permission = serde_json::json!({
+        "StatementId": "lambent-bench-s3",
+        "Action": "lambda:InvokeFunction",
+        "Principal": "s3.amazonaws.com",
+        "SourceArn": format!("arn:aws:s3:::{}", bucket.name),
+    });
+    client
+        .lambda(
+            "POST",
+            &format!("/2015-03-31/functions/{}/policy", segment(name)),
+            "",
+            Some(&permission),
+        )
+        .await?
+        .ok()?;
     let bucket_path = format!("/{}", bucket.name);
     control(client, "PUT", &bucket_path, "notification", &config).await?;
     // Warm: the scenario measures delivery, not a cold start.
