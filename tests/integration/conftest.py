@@ -19,6 +19,23 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAMBENT = os.environ.get("LAMBENT_BIN", os.path.join(ROOT, "target", "debug", "lambent"))
 ROLE = "arn:aws:iam::000000000000:role/lambent-test"
+# The role every test server holds for the tests' functions: trusted by Lambda, allowed
+# everything (tests of least privilege make their own roles).
+TRUSTS_LAMBDA = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+EVERYTHING = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+)
 # The SDK cache every test server shares: the repository's, which `scripts/test` fills once
 # (`lambent runtimes install`), never the user's ~/.cache.
 os.environ.setdefault("LAMBENT_RUNTIMES_DIR", os.path.join(ROOT, ".cache", "lambent"))
@@ -60,10 +77,21 @@ class Server:
             try:
                 with urllib.request.urlopen(self.endpoint + "/_lambent/health", timeout=2) as r:
                     if r.status == 200:
+                        self.ensure_role(ROLE.rsplit("/", 1)[1], EVERYTHING)
                         return self
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError("lambent did not become healthy")
+
+    def ensure_role(self, name, policy):
+        """Creates the execution role `name`, trusting Lambda, allowed `policy`, if missing."""
+        iam = self.client("iam")
+        try:
+            iam.get_role(RoleName=name)
+        except iam.exceptions.NoSuchEntityException:
+            iam.create_role(RoleName=name, AssumeRolePolicyDocument=TRUSTS_LAMBDA)
+            iam.put_role_policy(RoleName=name, PolicyName="all", PolicyDocument=policy)
+        return f"arn:aws:iam::000000000000:role/{name}"
 
     def credentials(self):
         creds = {}

@@ -340,13 +340,6 @@ def test_a_function_with_a_role_in_iam_has_only_its_permissions(iam, lam, functi
     }, body
 
 
-def test_a_function_whose_role_is_not_in_iam_keeps_every_permission(lam, function):
-    # The upgrade path: `conftest.ROLE` names a role no test creates.
-    fn = function({"app.py": LISTER}, Timeout=30)
-    _, body = invoke(lam, fn)
-    assert "listed" in body, body
-
-
 def test_s3_denies_with_its_own_xml_access_denied(server, user):
     s3 = server.client("s3")
     bucket = unique("authz")

@@ -353,13 +353,13 @@ def test_list_functions_invalid_function_version(lam):
 # --------------------------------------------------------------------------- updates
 
 
-def test_update_function_configuration_every_field(lam, mk):
+def test_update_function_configuration_every_field(server, lam, mk):
     extra = (
         "def handler2(event, context):\n"
         "    return {'h': 2, 'a': os.environ.get('AA'), 'b': os.environ.get('BB')}\n"
     )
     name, created, _ = mk(code(1, extra))
-    new_role = "arn:aws:iam::000000000000:role/lambent-other"
+    new_role = server.ensure_role("lambent-other", conftest.EVERYTHING)
     resp = lam.update_function_configuration(
         FunctionName=name,
         Role=new_role,

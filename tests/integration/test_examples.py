@@ -167,6 +167,33 @@ def test_readme_walkthrough_makes_a_thumbnail(fresh_server, tmp_path):
     assert starts(s) == 1
 
 
+def test_the_examples_role_allows_logs_and_the_thumbnails_prefixes_only(fresh_server):
+    s = fresh_server("--examples")
+    lam, iam = s.client("lambda"), s.client("iam")
+    role = lam.get_function_configuration(FunctionName="thumbnails")["Role"]
+    assert role == "arn:aws:iam::000000000000:role/lambent-examples"
+    attached = iam.list_attached_role_policies(RoleName="lambent-examples")["AttachedPolicies"]
+    assert [p["PolicyName"] for p in attached] == ["AWSLambdaBasicExecutionRole"]
+    arn = role
+    results = iam.simulate_principal_policy(
+        PolicySourceArn=arn,
+        ActionNames=["s3:GetObject", "s3:PutObject"],
+        ResourceArns=[f"arn:aws:s3:::{BUCKET}/uploads/a.png", f"arn:aws:s3:::{BUCKET}/thumbnails/a.png",
+                      "arn:aws:s3:::other/a.png"],
+    )["EvaluationResults"]
+    allowed = sorted(
+        (r["EvalActionName"], r["EvalResourceName"])
+        for r in results if r["EvalDecision"] == "allowed"
+    )
+    assert allowed == [("s3:GetObject", f"arn:aws:s3:::{BUCKET}/uploads/a.png"),
+                       ("s3:PutObject", f"arn:aws:s3:::{BUCKET}/thumbnails/a.png")], results
+    decisions = iam.simulate_principal_policy(
+        PolicySourceArn=arn, ActionNames=["lambda:ListFunctions", "logs:PutLogEvents"]
+    )["EvaluationResults"]
+    assert {r["EvalActionName"]: r["EvalDecision"] for r in decisions} == {
+        "lambda:ListFunctions": "implicitDeny", "logs:PutLogEvents": "allowed"}
+
+
 def test_every_color_type_and_filter(fresh_server, tmp_path):
     s = fresh_server("--examples")
     s3 = s3_client(s)

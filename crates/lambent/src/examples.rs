@@ -3,11 +3,13 @@
 //! the thumbnails example. A function, bucket or notification configuration that already
 //! exists is left as the user has it.
 
+use crate::iam::execution_roles::{self, ExecutionRole};
 use crate::lambda::{Control, CreateFunction, PermissionInput};
 use anyhow::Context;
 use base64::Engine;
 use lambent_aws::arn::{FunctionArn, ACCOUNT_ID};
 use lambent_aws::lambda::model::Environment;
+use lambent_store::iam::IamStore;
 use lambent_store::objects::{ObjectError, ObjectStore};
 
 struct Example {
@@ -77,14 +79,36 @@ const EXAMPLES: &[Example] = &[
 /// The bucket the thumbnails example watches.
 const BUCKET: &str = "lambent-examples";
 
-/// Creates each example function that does not exist yet, then the examples' bucket.
-pub async fn deploy(control: &Control, objects: &ObjectStore) -> anyhow::Result<()> {
+/// The examples' execution role: logs, and the thumbnails example's reads of uploads and
+/// writes of thumbnails in its bucket; nothing else.
+const ROLE: ExecutionRole<'static> = ExecutionRole {
+    path: "/",
+    name: "lambent-examples",
+    description: "The execution role of lambent's examples",
+    managed: &["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"],
+    inline: &[(
+        "thumbnails",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::lambent-examples/uploads/*"},{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::lambent-examples/thumbnails/*"}]}"#,
+    )],
+};
+
+/// Creates the examples' role and each example function that does not exist yet, then the
+/// examples' bucket.
+pub async fn deploy(
+    control: &Control,
+    iam: &IamStore,
+    objects: &ObjectStore,
+) -> anyhow::Result<()> {
+    if execution_roles::ensure(iam, &ROLE).context("creating the examples' role")? {
+        tracing::info!(role = ROLE.name, "created the examples' execution role");
+    }
+    let role = format!("arn:aws:iam::{}:role/{}", iam.account(), ROLE.name);
     for ex in EXAMPLES {
         let zip = crate::archive::zip_entries([(ex.file, ex.source.as_bytes(), false)])?;
         let input = CreateFunction {
             function_name: Some(ex.name.into()),
             runtime: Some(ex.runtime.into()),
-            role: Some("arn:aws:iam::000000000000:role/lambent-examples".into()),
+            role: Some(role.clone()),
             handler: Some(ex.handler.into()),
             description: Some(ex.description.into()),
             timeout: Some(ex.timeout),

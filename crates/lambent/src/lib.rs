@@ -98,21 +98,23 @@ pub async fn run(
         store,
         scheduler.clone(),
         events.clone(),
+        authorizer.clone(),
         config.region.clone(),
     )?;
-    // Events accepted before a restart (or a kill) are delivered from here on.
-    let dispatcher = events.spawn_dispatcher(Arc::new(control.clone()));
     let objects = Arc::new(
         lambent_store::objects::ObjectStore::open(&data.join("objects"))
             .context("opening the object store")?,
     );
     if config.examples {
-        examples::deploy(&control, &objects).await?;
+        examples::deploy(&control, &iam_store, &objects).await?;
     }
     let notifier = s3::Notifier::new(events.clone(), control.clone(), authorizer.clone());
-    upgrade::run(data, &notifier, &objects).context("upgrading the data directory")?;
+    upgrade::run(data, &control, &iam_store, &notifier, &objects)
+        .context("upgrading the data directory")?;
+    // Events accepted before a restart (or a kill) are delivered from here on, once the
+    // upgrades have given their functions what they need.
+    let dispatcher = events.spawn_dispatcher(Arc::new(control.clone()));
     let s3 = s3::service(objects, keyring.clone(), authorizer.clone(), notifier);
-    warn_about_missing_roles(&control, &iam_store);
     // One IAM store, shared: STS reads the roles the IAM API writes.
     let sts = sts::Sts::new(keyring.clone(), iam_store);
     let app = Arc::new(edge::App {
@@ -132,29 +134,6 @@ pub async fn run(
     scheduler.shutdown();
     telemetry.flush();
     Ok(())
-}
-
-/// Says at start which functions run as a role the IAM store does not hold: the upgrade
-/// path lets their environments do everything, until the role is created.
-fn warn_about_missing_roles(control: &lambda::Control, iam: &lambent_store::iam::IamStore) {
-    let missing: Vec<String> = control
-        .roles()
-        .into_iter()
-        .filter(|(_, role)| {
-            role.split(':').nth(4) != Some(iam.account())
-                || iam.role(lambent_aws::arn::role_name(role)).is_err()
-        })
-        .map(|(name, _)| name)
-        .collect();
-    if !missing.is_empty() {
-        let shown: Vec<&str> = missing.iter().take(20).map(String::as_str).collect();
-        tracing::warn!(
-            count = missing.len(),
-            functions = %shown.join(", "),
-            "functions whose role is not in IAM are allowed everything (create their roles \
-             to limit them)"
-        );
-    }
 }
 
 /// Raises this process's soft limit on open files to its hard limit, and returns the limit

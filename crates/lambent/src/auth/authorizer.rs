@@ -11,9 +11,9 @@ use lambent_aws::iam::{
     self, Context, Decision, Outcome, Policy, PolicyKind, PolicySet, PrincipalKind, SizeLimit,
     Source,
 };
-use lambent_store::iam::{IamError, IamStore, PolicySource, Principal as StorePrincipal};
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, RwLock};
+use lambent_store::iam::{IamError, IamStore, Paging, PolicySource, Principal as StorePrincipal};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
 /// What a request is authorized as, beside its principal, action and resource.
 pub struct RequestFacts<'a> {
@@ -93,8 +93,6 @@ enum Policies {
 enum Identity {
     /// Root, anonymous callers and services: no identity-based policies.
     Nothing,
-    /// An environment of a role IAM does not hold (the upgrade path).
-    Allowed,
     /// Refused whatever the resource says: unreadable policies, a session gone wrong.
     Denied(PolicyKind),
     Policies(Arc<Compiled>, Option<Arc<CompiledSession>>),
@@ -123,8 +121,6 @@ struct Inner {
     /// Resource policies by a key that names their revision, so a changed policy is a new
     /// entry (old ones go when the cache is full).
     resources: RwLock<HashMap<String, Option<Arc<Policy>>>>,
-    /// Roles of environments the store does not hold, warned about once each.
-    warned: Mutex<HashSet<String>>,
 }
 
 /// Bounds the caches: past this many entries, a compile clears them (IAM writes clear them in
@@ -139,7 +135,6 @@ impl Authorizer {
                 principals: RwLock::new(HashMap::new()),
                 sessions: RwLock::new(HashMap::new()),
                 resources: RwLock::new(HashMap::new()),
-                warned: Mutex::new(HashSet::new()),
             }),
         }
     }
@@ -239,12 +234,6 @@ impl Authorizer {
                     };
                     return iam::evaluate(&set, &req);
                 }
-                Identity::Allowed => {
-                    return Decision {
-                        outcome: Outcome::Allow,
-                        matched: Vec::new(),
-                    }
-                }
                 Identity::Denied(kind) => {
                     return Decision {
                         outcome: Outcome::ImplicitDeny(*kind),
@@ -320,15 +309,8 @@ impl Authorizer {
         };
         let identity = match &compiled.policies {
             Policies::Broken => Identity::Denied(PolicyKind::Identity),
-            Policies::Missing => match session {
-                // The upgrade path: functions name roles the IAM store never held; their
-                // environments keep every permission, as before IAM existed.
-                Some(s) if s.environment => {
-                    self.warn_missing_role(&s.role_arn);
-                    Identity::Allowed
-                }
-                _ => Identity::Denied(PolicyKind::Identity),
-            },
+            // A role deleted, or of another account: its sessions may do nothing.
+            Policies::Missing => Identity::Denied(PolicyKind::Identity),
             Policies::Found { id, tags, .. } => {
                 if who.user_id.is_empty() || matches!(principal, Principal::Role(_)) {
                     who.user_id = match session {
@@ -347,6 +329,87 @@ impl Authorizer {
             }
         };
         (who, identity)
+    }
+
+    /// The users and roles of this account whose own policies allow them everything, by ARN:
+    /// what `lambent doctor` reports. The test is the evaluator's own: an action and a
+    /// resource no policy names are allowed (by `*`, or by a `NotAction`), unconditionally.
+    pub fn full_access(&self) -> Result<Vec<String>, IamError> {
+        let store = &self.inner.store;
+        let facts = RequestFacts::new("127.0.0.1", "");
+        let allowed = |p: &Principal| {
+            self.authorize(
+                p,
+                "lambent:DoctorProbe",
+                "arn:aws:lambent:::doctor-probe",
+                &facts,
+            )
+            .0
+            .is_allowed()
+        };
+        let mut out = Vec::new();
+        let mut paging = Paging::first(1000);
+        loop {
+            let page = store.list_users(None, &paging)?;
+            for u in page.items {
+                let p = Principal::User {
+                    arn: u.arn.clone(),
+                    id: u.id,
+                    name: u.name,
+                };
+                if allowed(&p) {
+                    out.push(u.arn);
+                }
+            }
+            match page.marker {
+                Some(m) => paging.marker = Some(m),
+                None => break,
+            }
+        }
+        let mut paging = Paging::first(1000);
+        loop {
+            let page = store.list_roles(None, &paging)?;
+            for r in page.items {
+                let p = Principal::Role(Arc::new(RoleSession {
+                    role_arn: r.arn.clone(),
+                    role_id: Some(r.id),
+                    session_name: "lambent-doctor".into(),
+                    ..RoleSession::default()
+                }));
+                if allowed(&p) {
+                    out.push(r.arn);
+                }
+            }
+            match page.marker {
+                Some(m) => paging.marker = Some(m),
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether the AWS service `service` (`lambda.amazonaws.com`) may assume the role
+    /// `role_arn`: the role is this account's, named exactly (path included), and its trust
+    /// policy allows the service `sts:AssumeRole`. How Lambda checks an execution role.
+    pub fn service_may_assume(&self, service: &str, role_arn: &str) -> bool {
+        if role_arn.split(':').nth(4) != Some(self.account()) {
+            return false;
+        }
+        let role = match self.inner.store.role(lambent_aws::arn::role_name(role_arn)) {
+            Ok(role) if role.arn == role_arn => role,
+            _ => return false,
+        };
+        let Ok(trust) = Policy::parse(&role.trust_policy, PolicyKind::Trust, &SizeLimit::None)
+        else {
+            return false;
+        };
+        let facts = RequestFacts {
+            resource_policy: ResourcePolicy::Given(&trust),
+            ..RequestFacts::new("", "")
+        };
+        self.authorize_caller(Caller::Service(service), "sts:AssumeRole", role_arn, &facts)
+            .0
+            .is_allowed()
     }
 
     /// A resource policy compiled, cached under `key`, which must change whenever the document
@@ -518,17 +581,6 @@ impl Authorizer {
         cache.insert(key, compiled.clone());
         Some(compiled)
     }
-
-    fn warn_missing_role(&self, role_arn: &str) {
-        let mut warned = self.inner.warned.lock().unwrap_or_else(|e| e.into_inner());
-        if warned.len() < MAX_ENTRIES && warned.insert(role_arn.to_string()) {
-            tracing::warn!(
-                role = role_arn,
-                "a function's role is not in IAM: its environments are allowed everything \
-                 (create the role to limit them)"
-            );
-        }
-    }
 }
 
 fn broken(generation: u64, arn: &str, e: &lambent_aws::iam::PolicyError) -> Compiled {
@@ -656,34 +708,39 @@ mod tests {
         ));
     }
 
-    #[test]
-    fn environments_of_missing_roles_keep_everything_but_assumed_sessions_do_not() {
-        let (_dir, store) = store();
-        let a = Authorizer::new(store.clone());
-        let env = Principal::Role(Arc::new(RoleSession::for_function(
-            "arn:aws:iam::000000000000:role/missing",
-            "f",
-        )));
-        assert!(allowed(&a, &env, "lambda:ListFunctions", "*"));
-        let assumed = Principal::Role(Arc::new(RoleSession {
-            role_arn: "arn:aws:iam::000000000000:role/missing".into(),
-            session_name: "s".into(),
-            ..RoleSession::default()
-        }));
-        assert!(!allowed(&a, &assumed, "lambda:ListFunctions", "*"));
+    const TRUSTS_LAMBDA: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 
-        // Once the role exists, its policies (none yet, then logs:*) decide.
+    fn role(store: &IamStore, name: &str, path: Option<&str>, trust: &str) {
         store
             .create_role(&NewRole {
-                name: "missing".into(),
-                path: None,
-                trust_policy: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#.into(),
+                name: name.into(),
+                path: path.map(str::to_string),
+                trust_policy: trust.into(),
                 description: None,
                 max_session_duration: None,
                 permissions_boundary: None,
                 tags: Vec::new(),
             })
             .unwrap();
+    }
+
+    #[test]
+    fn an_environment_of_a_missing_role_may_do_nothing_until_the_role_allows() {
+        let (_dir, store) = store();
+        let a = Authorizer::new(store.clone());
+        let env = Principal::Role(Arc::new(RoleSession::for_function(
+            "arn:aws:iam::000000000000:role/missing",
+            "f",
+        )));
+        assert!(!allowed(&a, &env, "lambda:ListFunctions", "*"));
+        let foreign = Principal::Role(Arc::new(RoleSession::for_function(
+            "arn:aws:iam::123456789012:role/missing",
+            "f",
+        )));
+        assert!(!allowed(&a, &foreign, "lambda:ListFunctions", "*"));
+
+        // Once the role exists, its policies (none yet, then logs:*) decide.
+        role(&store, "missing", None, TRUSTS_LAMBDA);
         assert!(!allowed(&a, &env, "logs:PutLogEvents", "*"));
         store
             .put_inline_policy(
@@ -695,6 +752,32 @@ mod tests {
             .unwrap();
         assert!(allowed(&a, &env, "logs:PutLogEvents", "*"));
         assert!(!allowed(&a, &env, "lambda:ListFunctions", "*"));
+        assert!(!allowed(&a, &foreign, "logs:PutLogEvents", "*"));
+    }
+
+    #[test]
+    fn lambda_may_assume_only_a_role_of_this_account_that_trusts_it() {
+        let (_dir, store) = store();
+        let a = Authorizer::new(store.clone());
+        let lambda = "lambda.amazonaws.com";
+        role(&store, "fn", Some("/service/"), TRUSTS_LAMBDA);
+        role(
+            &store,
+            "ec2",
+            None,
+            &TRUSTS_LAMBDA.replace("lambda.amazonaws.com", "ec2.amazonaws.com"),
+        );
+        assert!(a.service_may_assume(lambda, "arn:aws:iam::000000000000:role/service/fn"));
+        for refused in [
+            // The path is part of the name.
+            "arn:aws:iam::000000000000:role/fn",
+            "arn:aws:iam::123456789012:role/service/fn",
+            "arn:aws:iam::000000000000:role/ec2",
+            "arn:aws:iam::000000000000:role/absent",
+        ] {
+            assert!(!a.service_may_assume(lambda, refused), "{refused}");
+        }
+        assert!(a.service_may_assume("ec2.amazonaws.com", "arn:aws:iam::000000000000:role/ec2"));
     }
 
     #[test]

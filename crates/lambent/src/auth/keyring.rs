@@ -46,9 +46,6 @@ pub struct RoleSession {
     /// Condition keys the session carries into every request it signs: a web identity's
     /// claims (`cognito-identity.amazonaws.com:sub`, `accounts.example.com:aud`, ...).
     pub context: Vec<(String, String)>,
-    /// A function's environment, not an AssumeRole session: its role need not exist in IAM
-    /// (the upgrade path: such environments are allowed everything).
-    pub environment: bool,
 }
 
 impl RoleSession {
@@ -57,7 +54,6 @@ impl RoleSession {
         RoleSession {
             role_arn: role_arn.to_string(),
             session_name: function_name.to_string(),
-            environment: true,
             ..RoleSession::default()
         }
     }
@@ -83,12 +79,14 @@ impl RoleSession {
     }
 }
 
+/// How long an environment's credentials are accepted: AWS's longest role session.
+pub const ENVIRONMENT_CREDENTIALS: Duration = Duration::from_secs(12 * 3600);
+
 struct Key {
     secret: String,
     session_token: Option<String>,
     principal: Principal,
-    /// When a key STS issued stops being accepted; `None` for the root key and environments'
-    /// keys, which live until revoked.
+    /// When a temporary key stops being accepted; `None` for the root key.
     expires: Option<Instant>,
 }
 
@@ -255,23 +253,34 @@ impl KeyRing {
     }
 
     /// Issues temporary credentials for a function's environment: a session of `role_arn`
-    /// named `function_name`. They stay valid until [`KeyRing::revoke`].
+    /// named `function_name`, valid until [`KeyRing::revoke`] (the environment ends) or for
+    /// [`ENVIRONMENT_CREDENTIALS`], whichever comes first. Environments are replaced before
+    /// (`scheduler::environment::MAX_AGE`), so new credentials come with a new environment,
+    /// as on AWS, whose environments' credentials never change under a running process.
     pub fn issue(&self, role_arn: &str, function_name: &str) -> TemporaryCredentials {
         let session = RoleSession::for_function(role_arn, function_name);
-        self.insert(Principal::Role(Arc::new(session)), None)
+        let expires = (self.clock)() + ENVIRONMENT_CREDENTIALS;
+        self.insert(Principal::Role(Arc::new(session)), Some(expires), false)
     }
 
     /// Issues temporary credentials for `principal` that expire after `lifetime` (STS).
     pub fn issue_expiring(&self, principal: Principal, lifetime: Duration) -> IssuedCredentials {
         let expiration = SystemTime::now() + lifetime;
-        let credentials = self.insert(principal, Some((self.clock)() + lifetime));
+        let credentials = self.insert(principal, Some((self.clock)() + lifetime), true);
         IssuedCredentials {
             credentials,
             expiration,
         }
     }
 
-    fn insert(&self, principal: Principal, expires: Option<Instant>) -> TemporaryCredentials {
+    /// Holds a new key for `principal`; `sweep` first drops keys long expired (STS's issues
+    /// pay for it, environments' do not: each is revoked when its environment ends).
+    fn insert(
+        &self,
+        principal: Principal,
+        expires: Option<Instant>,
+        sweep: bool,
+    ) -> TemporaryCredentials {
         let creds = TemporaryCredentials {
             access_key_id: credentials::access_key_id("ASIA"),
             secret_access_key: credentials::secret_access_key(),
@@ -282,8 +291,7 @@ impl KeyRing {
         };
         let now = (self.clock)();
         let mut keys = self.keys.write().unwrap_or_else(|e| e.into_inner());
-        if expires.is_some() {
-            // Sweep keys long expired; only STS issues pay for it, not environments.
+        if sweep {
             keys.retain(|_, k| k.expires.is_none_or(|at| now < at + EXPIRED_KEPT));
         }
         keys.insert(
@@ -325,7 +333,7 @@ mod tests {
     }
 
     #[test]
-    fn sts_keys_expire_at_their_instant_and_others_never() {
+    fn temporary_keys_expire_at_their_instant_and_the_root_key_never() {
         let (ring, now) = ring();
         let session = Principal::Role(Arc::new(RoleSession::for_function(
             "arn:aws:iam::000000000000:role/r",
@@ -353,11 +361,24 @@ mod tests {
             Some(KeyRefusal::Unknown)
         );
 
-        // Still refused as expired for a day, then swept by the next issue.
+        // An environment's key lasts 12 hours (its environment is replaced before).
+        *now.lock().unwrap() += ENVIRONMENT_CREDENTIALS - Duration::from_secs(901);
+        assert!(ring.lookup(&env.access_key_id).is_ok());
+        *now.lock().unwrap() += Duration::from_secs(1);
+        assert_eq!(
+            ring.lookup(&env.access_key_id).err(),
+            Some(KeyRefusal::Expired)
+        );
+
+        // Still refused as expired for a day, then swept by the next STS issue.
         *now.lock().unwrap() += EXPIRED_KEPT;
         ring.issue_expiring(Principal::Root, Duration::from_secs(900));
         assert_eq!(ring.lookup(id).err(), Some(KeyRefusal::Unknown));
-        assert!(ring.lookup(&env.access_key_id).is_ok());
+        assert_eq!(
+            ring.lookup(&env.access_key_id).err(),
+            Some(KeyRefusal::Unknown)
+        );
+        assert!(ring.lookup("AKIAROOTROOTROOTROOT").is_ok());
     }
 
     #[test]

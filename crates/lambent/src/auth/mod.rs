@@ -19,4 +19,5 @@ pub fn credentials_file_name() -> &'static str {
 }
 pub use keyring::{
     IssuedCredentials, KeyRefusal, KeyRing, Principal, RoleSession, TemporaryCredentials,
+    ENVIRONMENT_CREDENTIALS,
 };

@@ -285,47 +285,103 @@ impl Client {
         .await
     }
 
-    /// IAM's CreateAccessKey for `user` (query protocol): the new key's id and secret.
-    pub async fn create_access_key(&self, user: &str) -> anyhow::Result<(String, String)> {
+    /// One IAM query-protocol call: its answer, whatever its status.
+    pub async fn iam(&self, action: &str, params: &[(&str, &str)]) -> anyhow::Result<Reply> {
+        use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+        let mut body = format!("Action={action}&Version=2010-05-08");
+        for (k, v) in params {
+            body.push_str(&format!(
+                "&{k}={}",
+                utf8_percent_encode(v, NON_ALPHANUMERIC)
+            ));
+        }
         let headers = [(
             "content-type",
             "application/x-www-form-urlencoded; charset=utf-8".to_string(),
         )];
-        let body = format!(
-            "Action=CreateAccessKey&Version=2010-05-08&UserName={}",
-            percent_encoding::utf8_percent_encode(user, percent_encoding::NON_ALPHANUMERIC)
-        );
-        let reply = self
-            .send(Call {
-                service: "iam",
-                method: "POST",
-                path: "/",
-                query: "",
-                headers: &headers,
-                body: Bytes::from(body),
-                progress: None,
-            })
-            .await?;
-        let text = String::from_utf8_lossy(&reply.body);
-        // The answer's shape is fixed and its values are plain (no markup): the text between
-        // the tags is the value.
-        let element = |name: &str| {
-            let open = format!("<{name}>");
-            let start = text.find(&open)? + open.len();
-            let end = text[start..].find(&format!("</{name}>"))? + start;
-            Some(text[start..end].to_string())
-        };
+        self.send(Call {
+            service: "iam",
+            method: "POST",
+            path: "/",
+            query: "",
+            headers: &headers,
+            body: Bytes::from(body),
+            progress: None,
+        })
+        .await
+    }
+
+    /// [`Client::iam`], failing with IAM's error code and message unless it answered 200;
+    /// the answer's XML.
+    pub async fn iam_ok(&self, action: &str, params: &[(&str, &str)]) -> anyhow::Result<String> {
+        let reply = self.iam(action, params).await?;
+        let text = String::from_utf8_lossy(&reply.body).into_owned();
         if reply.status != 200 {
             bail!(
-                "creating an access key for {user}: {}: {}",
-                element("Code").unwrap_or_else(|| format!("HTTP {}", reply.status)),
-                element("Message").unwrap_or_default()
+                "IAM {action}: {}: {}",
+                xml_element(&text, "Code").unwrap_or_else(|| format!("HTTP {}", reply.status)),
+                xml_element(&text, "Message").unwrap_or_default()
             );
         }
-        match (element("AccessKeyId"), element("SecretAccessKey")) {
+        Ok(text)
+    }
+
+    /// IAM's CreateAccessKey for `user`: the new key's id and secret.
+    pub async fn create_access_key(&self, user: &str) -> anyhow::Result<(String, String)> {
+        let text = self
+            .iam_ok("CreateAccessKey", &[("UserName", user)])
+            .await
+            .with_context(|| format!("creating an access key for {user}"))?;
+        match (
+            xml_element(&text, "AccessKeyId"),
+            xml_element(&text, "SecretAccessKey"),
+        ) {
             (Some(id), Some(secret)) => Ok((id, secret)),
             _ => bail!("creating an access key for {user}: the answer held no key"),
         }
+    }
+
+    /// The ARN of the execution role `name`, created first if it does not exist as the
+    /// console's "basic Lambda permissions" role is: trusting Lambda, allowed to write logs.
+    pub async fn function_role(&self, name: &str) -> anyhow::Result<String> {
+        let reply = self.iam("GetRole", &[("RoleName", name)]).await?;
+        let text = String::from_utf8_lossy(&reply.body).into_owned();
+        let text = if reply.status == 200 {
+            text
+        } else if xml_element(&text, "Code").as_deref() == Some("NoSuchEntity") {
+            let created = self
+                .iam_ok(
+                    "CreateRole",
+                    &[
+                        ("RoleName", name),
+                        (
+                            "AssumeRolePolicyDocument",
+                            crate::iam::execution_roles::TRUSTS_LAMBDA,
+                        ),
+                        ("Description", "Basic Lambda permissions (lambent's CLI)"),
+                    ],
+                )
+                .await?;
+            self.iam_ok(
+                "AttachRolePolicy",
+                &[
+                    ("RoleName", name),
+                    (
+                        "PolicyArn",
+                        "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+                    ),
+                ],
+            )
+            .await?;
+            created
+        } else {
+            bail!(
+                "IAM GetRole {name}: {}: {}",
+                xml_element(&text, "Code").unwrap_or_else(|| format!("HTTP {}", reply.status)),
+                xml_element(&text, "Message").unwrap_or_default()
+            );
+        };
+        xml_element(&text, "Arn").ok_or_else(|| anyhow::anyhow!("IAM named no ARN for {name}"))
     }
 
     /// A CloudWatch Logs (awsJson) call.
@@ -362,6 +418,15 @@ impl Client {
 }
 
 /// Percent-encodes one path segment (a function name or ARN).
+/// The text of the first `<name>` element of an answer whose shape is fixed and whose values
+/// are plain (no markup), as IAM's are.
+pub fn xml_element(xml: &str, name: &str) -> Option<String> {
+    let open = format!("<{name}>");
+    let start = xml.find(&open)? + open.len();
+    let end = xml[start..].find(&format!("</{name}>"))? + start;
+    Some(xml[start..end].to_string())
+}
+
 pub fn segment(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }

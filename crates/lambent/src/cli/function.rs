@@ -15,7 +15,9 @@ use std::process::ExitCode;
 
 /// Uploads bigger than this show a progress bar.
 const PROGRESS_THRESHOLD: usize = 1024 * 1024;
-const DEFAULT_ROLE: &str = "arn:aws:iam::000000000000:role/lambent-function";
+/// The role a function created without `--role` runs as, created on first use with basic
+/// Lambda permissions (logs only).
+const DEFAULT_ROLE: &str = "lambent-function";
 
 #[derive(Debug, Subcommand)]
 pub enum FunctionCommand {
@@ -58,7 +60,8 @@ pub struct ConfigArgs {
     /// Environment variable KEY=VALUE (repeatable).
     #[arg(long = "env", value_name = "KEY=VALUE")]
     env: Vec<String>,
-    /// Execution role ARN.
+    /// Execution role ARN (default for create: the role `lambent-function`, created with
+    /// basic Lambda permissions if missing).
     #[arg(long)]
     role: Option<String>,
     /// A description of the function, up to 256 characters.
@@ -203,7 +206,13 @@ pub async fn run(cmd: FunctionCommand) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("reading --code {}", a.code.display()))?;
             let mut body = serde_json::Map::new();
             body.insert("FunctionName".into(), json!(a.name));
-            body.insert("Role".into(), json!(DEFAULT_ROLE));
+            if a.config.role.is_none() {
+                let role = client
+                    .function_role(DEFAULT_ROLE)
+                    .await
+                    .context("finding the default execution role")?;
+                body.insert("Role".into(), json!(role));
+            }
             body.insert("Handler".into(), json!("bootstrap"));
             a.config.fields(&mut body)?;
             body.insert(

@@ -3,6 +3,7 @@
 
 mod bench;
 mod client;
+mod doctor;
 mod events;
 mod function;
 mod invoke;
@@ -56,9 +57,9 @@ pub enum Command {
     /// The AWS SDKs functions import: `install` puts them in the runtimes directory.
     #[command(subcommand)]
     Runtimes(runtimes::RuntimesCommand),
-    /// Print the isolation and limits this host lets lambent enforce, and what serves each
-    /// runtime.
-    Doctor(RuntimesDirArgs),
+    /// Print the isolation and limits this host lets lambent enforce, what serves each
+    /// runtime, and (when lambent runs) the principals allowed everything.
+    Doctor(doctor::DoctorArgs),
 }
 
 /// Where the SDK cache is.
@@ -169,12 +170,6 @@ pub async fn main(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Usage(args) => usage::run(args).await,
         Command::Bench(args) => bench::run(args).await,
         Command::Runtimes(cmd) => runtimes::run(cmd).await,
-        Command::Doctor(args) => {
-            print!("{}", crate::scheduler::isolation_report("lambent-doctor"));
-            let dir = crate::config::runtimes_dir(args.runtimes_dir)?;
-            let report = tokio::task::spawn_blocking(move || runtimes::report(&dir)).await?;
-            print!("{report}");
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Doctor(args) => doctor::run(args).await,
     }
 }

@@ -96,6 +96,34 @@ pub(super) fn usage(
         .map_err(|e| LambdaError::Service(e.to_string()))
 }
 
+/// lambent's own `GET /_lambent/doctor` (root key only): the principals allowed everything,
+/// and the roles an upgrade created allowing everything, with the functions that run as
+/// them. What `lambent doctor` prints.
+pub(super) fn doctor(app: &App) -> Result<Response<Full<Bytes>>, LambdaError> {
+    let failed =
+        |e: lambent_store::iam::IamError| LambdaError::Service(format!("reading IAM: {e}"));
+    let full_access = app.authorizer.full_access().map_err(failed)?;
+    let upgraded = crate::upgrade::upgraded_roles(app.iam.store()).map_err(failed)?;
+    let functions = app.control.roles();
+    let upgraded: Vec<serde_json::Value> = upgraded
+        .into_iter()
+        .map(|role| {
+            let names: Vec<&str> = functions
+                .iter()
+                .filter(|(_, roles)| roles.contains(&role))
+                .map(|(name, _)| name.as_str())
+                .collect();
+            serde_json::json!({"Role": role, "Functions": names})
+        })
+        .collect();
+    let body = serde_json::json!({"FullAccess": full_access, "UpgradedRoles": upgraded});
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(Full::new(Bytes::from(body.to_string())))
+        .map_err(|e| LambdaError::Service(e.to_string()))
+}
+
 /// lambent's own `GET /_lambent/events/failed[?FunctionName=]` (signed like any Lambda
 /// call): the events that will not be delivered.
 pub(super) fn failed_events(

@@ -281,6 +281,9 @@ async fn route(
                 if parts.uri.path() == "/_lambent/usage" && parts.method == http::Method::GET {
                     return admin::usage(app, &parts);
                 }
+                if parts.uri.path() == "/_lambent/doctor" && parts.method == http::Method::GET {
+                    return admin::doctor(app);
+                }
             }
             let req = api_request(parts, body, request_id);
             if let Some(a) = lambda::authorization(&req, app.control.region()) {
@@ -288,8 +291,7 @@ async fn route(
                 // not allow: they only ever allow.
                 let permissions = || {
                     let (name, qualifier) = a.function.as_ref()?;
-                    app.control
-                        .function_policy(&app.authorizer, name, qualifier.as_deref())
+                    app.control.function_policy(name, qualifier.as_deref())
                 };
                 authorize(
                     &signer,

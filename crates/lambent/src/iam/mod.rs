@@ -16,6 +16,7 @@
 mod access_keys;
 mod attachments;
 mod error;
+pub mod execution_roles;
 mod groups;
 mod inline;
 pub mod managed;

@@ -244,6 +244,21 @@ pub async fn create(ctl: &Control, req: &ApiRequest) -> Result<ApiResponse, Lamb
 }
 
 impl Control {
+    /// Lambda's check of an execution role: it exists in this account and trusts Lambda.
+    fn check_assumable(&self, role: &str) -> Result<(), LambdaError> {
+        if self
+            .inner
+            .authorizer
+            .service_may_assume("lambda.amazonaws.com", role)
+        {
+            Ok(())
+        } else {
+            Err(LambdaError::InvalidParameterValue(
+                "The role defined for the function cannot be assumed by Lambda.".into(),
+            ))
+        }
+    }
+
     /// CreateFunction as a typed command: validates, stores the code, records the function.
     pub async fn create_function(
         &self,
@@ -322,6 +337,7 @@ impl Control {
         validate::handler_path(&handler)?;
         let env = input.environment.clone().unwrap_or_default();
         validate::environment(&env.variables)?;
+        self.check_assumable(&role)?;
         if self.get(&name).is_some() {
             return Err(LambdaError::ResourceConflict(format!(
                 "Function already exist: {name}"
@@ -564,6 +580,9 @@ pub fn update_configuration(
     }
     let config = ctl.mutate(&name, |record| {
         check_revision(input.revision_id.as_deref(), &record.latest.revision_id)?;
+        if let Some(role) = &input.role {
+            ctl.check_assumable(role)?;
+        }
         let c = &mut record.latest;
         if let Some(x) = input.role {
             c.role = x;

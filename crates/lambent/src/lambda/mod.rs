@@ -387,6 +387,8 @@ struct Inner {
     scheduler: Scheduler,
     /// The durable queue of asynchronous invocations.
     events: crate::events::Events,
+    /// Evaluates functions' permissions and the trust of their execution roles.
+    authorizer: crate::auth::Authorizer,
     region: String,
 }
 
@@ -396,6 +398,7 @@ impl Control {
         store: Arc<Store>,
         scheduler: Scheduler,
         events: crate::events::Events,
+        authorizer: crate::auth::Authorizer,
         region: String,
     ) -> anyhow::Result<Control> {
         let mut functions = BTreeMap::new();
@@ -415,6 +418,7 @@ impl Control {
                 writes: Mutex::new(()),
                 scheduler,
                 events,
+                authorizer,
                 region,
             }),
         };
@@ -434,8 +438,8 @@ impl Control {
         &self.inner.region
     }
 
-    /// Every function's name and the role its `$LATEST` runs as.
-    pub fn roles(&self) -> Vec<(String, String)> {
+    /// Every function's name and the roles its `$LATEST` and versions run as.
+    pub fn roles(&self) -> Vec<(String, Vec<String>)> {
         let functions = self
             .inner
             .functions
@@ -443,8 +447,42 @@ impl Control {
             .unwrap_or_else(|e| e.into_inner());
         functions
             .iter()
-            .map(|(name, f)| (name.clone(), f.latest.role.clone()))
+            .map(|(name, f)| {
+                let mut roles: Vec<String> = std::iter::once(&f.latest)
+                    .chain(f.versions.values())
+                    .map(|c| c.role.clone())
+                    .collect();
+                roles.sort();
+                roles.dedup();
+                (name.clone(), roles)
+            })
             .collect()
+    }
+
+    /// Gives every configuration (`$LATEST` and versions) whose role `rewrite` maps the role
+    /// it returns, keeping revision ids (a repair of the data, not a user's update), and
+    /// retires the changed functions' environments. The names of the functions changed.
+    pub fn rewrite_roles(
+        &self,
+        rewrite: impl Fn(&str) -> Option<String>,
+    ) -> Result<Vec<String>, LambdaError> {
+        let mut changed = Vec::new();
+        for (name, roles) in self.roles() {
+            if roles.iter().all(|r| rewrite(r).is_none()) {
+                continue;
+            }
+            self.mutate(&name, |record| {
+                for c in std::iter::once(&mut record.latest).chain(record.versions.values_mut()) {
+                    if let Some(role) = rewrite(&c.role) {
+                        c.role = role;
+                    }
+                }
+                Ok(())
+            })?;
+            self.inner.scheduler.retire(&name, None);
+            changed.push(name);
+        }
+        Ok(changed)
     }
 
     /// The function name and qualifier `raw` (a name or ARN) resolves to, if that function

@@ -8,7 +8,7 @@
 
 use super::event_invoke::qualifier_violations;
 use super::{revision_id, ApiRequest, ApiResponse, Control};
-use crate::auth::{self, Authorizer, Caller, RequestFacts};
+use crate::auth::{self, Caller, RequestFacts};
 use lambent_aws::iam::Policy;
 use lambent_aws::lambda::permission::{
     ArnLike, PermissionCondition, PermissionPrincipal, PermissionStatement, ResourcePolicy,
@@ -437,13 +437,12 @@ impl Control {
     /// `None` when the function, its version or alias, or its policy does not exist.
     pub fn function_policy(
         &self,
-        authorizer: &Authorizer,
         function_name: &str,
         qualifier: Option<&str>,
     ) -> Option<Arc<Policy>> {
         let record = self.get(function_name)?;
         let (key, policy) = policy_of(&record, qualifier)?;
-        authorizer.resource_policy(
+        self.inner.authorizer.resource_policy(
             &format!("lambda/{function_name}/{key}/{}", policy.revision_id),
             || policy.document(),
         )
@@ -454,14 +453,13 @@ impl Control {
     /// notification target and before it queues each event, and the gateway later.
     pub fn service_may_invoke(
         &self,
-        authorizer: &Authorizer,
         service: &str,
         source_arn: &str,
         source_account: &str,
         function_name: &str,
         qualifier: Option<&str>,
     ) -> bool {
-        let Some(policy) = self.function_policy(authorizer, function_name, qualifier) else {
+        let Some(policy) = self.function_policy(function_name, qualifier) else {
             return false;
         };
         let keys = [
@@ -474,7 +472,8 @@ impl Control {
             ..RequestFacts::new("", &self.inner.region)
         };
         let resource = self.arn(function_name, qualifier);
-        authorizer
+        self.inner
+            .authorizer
             .authorize_caller(
                 Caller::Service(service),
                 "lambda:InvokeFunction",

@@ -156,7 +156,6 @@ impl Notifier {
         let (name, qualifier) = self.control.existing_function(arn)?;
         self.control
             .service_may_invoke(
-                &self.authorizer,
                 "s3.amazonaws.com",
                 &format!("arn:aws:s3:::{bucket}"),
                 self.authorizer.account(),

@@ -22,6 +22,12 @@ const MAX_PROCESSES: u64 = 1024;
 pub(super) const TASK_ROOT: &str = "/var/task";
 pub(super) const RUNTIME_DIR: &str = "/var/runtime";
 
+/// How long an environment takes invocations: its credentials
+/// ([`crate::auth::ENVIRONMENT_CREDENTIALS`]) outlive it by more than the longest invocation
+/// (15 minutes), so they never expire under a running one; its replacement gets new ones.
+pub const MAX_AGE: Duration =
+    Duration::from_secs(crate::auth::ENVIRONMENT_CREDENTIALS.as_secs() - 3600);
+
 pub struct Environment {
     channel: Arc<Channel>,
     killer: Killer,
@@ -248,7 +254,7 @@ impl Environment {
 
     /// Whether the environment may take another invocation.
     pub fn reusable(&self) -> bool {
-        self.reusable && !self.channel.failed()
+        self.reusable && !self.channel.failed() && self.spawned_at.elapsed() < MAX_AGE
     }
 
     /// Runs one invocation to its outcome. Never fails: every failure is an [`Outcome`].

@@ -404,13 +404,15 @@ impl Scheduler {
         {
             let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
             for (key, pool) in pools.iter_mut() {
-                // Provisioned environments stay, however long they idle.
-                if self.is_provisioned(key) {
-                    continue;
-                }
+                // Provisioned environments stay, however long they idle, until they reach
+                // their age (their replacement is started by the reconcile pass).
+                let provisioned = self.is_provisioned(key);
                 let (old, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut pool.idle)
                     .into_iter()
-                    .partition(|(_, since)| now.duration_since(*since) >= self.keep_alive);
+                    .partition(|(env, since)| {
+                        !env.reusable()
+                            || (!provisioned && now.duration_since(*since) >= self.keep_alive)
+                    });
                 pool.idle = keep;
                 expired.extend(old);
             }

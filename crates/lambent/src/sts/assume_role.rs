@@ -262,7 +262,6 @@ pub(super) fn assume_role(
         transitive_tag_keys: req.transitive_tag_keys,
         source_identity: req.source_identity.map(str::to_string),
         context: Vec::new(),
-        environment: false,
     };
     let (assumed_arn, assumed_id) = (session.arn(), format!("{}:{}", role.id, req.session_name));
     let packed_reported = req.policy.is_some() || !session.tags.is_empty();

@@ -3,9 +3,7 @@
 //! invokes signed by the root key, interleaved in one run so both see the same machine.
 
 use super::{invoke, summarize, Summary};
-use crate::cli::client::{Call, Client};
-use bytes::Bytes;
-use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use crate::cli::client::{xml_element, Client};
 use std::time::Instant;
 
 /// How many policies the user holds (IAM's quota of attached policies per user).
@@ -21,7 +19,7 @@ pub async fn warm_user(
     let user = format!("lambent-bench-{suffix}");
     let mut policies = Vec::new();
     let outcome = async {
-        iam(client, "CreateUser", &[("UserName", &user)]).await?;
+        client.iam_ok("CreateUser", &[("UserName", &user)]).await?;
         for i in 0..POLICIES {
             let document = if i + 1 == POLICIES {
                 format!(
@@ -34,22 +32,19 @@ pub async fn warm_user(
                 )
             };
             let name = format!("{user}-{i}");
-            let created = iam(
-                client,
-                "CreatePolicy",
-                &[("PolicyName", &name), ("PolicyDocument", &document)],
-            )
-            .await?;
+            let created = client
+                .iam_ok(
+                    "CreatePolicy",
+                    &[("PolicyName", &name), ("PolicyDocument", &document)],
+                )
+                .await?;
             let arn = element(&created, "Arn")?;
             policies.push(arn.clone());
-            iam(
-                client,
-                "AttachUserPolicy",
-                &[("UserName", &user), ("PolicyArn", &arn)],
-            )
-            .await?;
+            client
+                .iam_ok("AttachUserPolicy", &[("UserName", &user), ("PolicyArn", &arn)])
+                .await?;
         }
-        let key = iam(client, "CreateAccessKey", &[("UserName", &user)]).await?;
+        let key = client.iam_ok("CreateAccessKey", &[("UserName", &user)]).await?;
         let (id, secret) = (
             element(&key, "AccessKeyId")?,
             element(&key, "SecretAccessKey")?,
@@ -66,12 +61,9 @@ pub async fn warm_user(
             invoke(&signed_by_user, function, false).await?;
             by_user.push(t.elapsed().as_secs_f64() * 1e6);
         }
-        iam(
-            client,
-            "DeleteAccessKey",
-            &[("UserName", &user), ("AccessKeyId", &id)],
-        )
-        .await?;
+        client
+            .iam_ok("DeleteAccessKey", &[("UserName", &user), ("AccessKeyId", &id)])
+            .await?;
         Ok::<_, anyhow::Error>(vec![
             summarize(format!("warm {rt} (root, beside warm-user)"), root, vec![]),
             summarize(
@@ -84,55 +76,19 @@ pub async fn warm_user(
     .await;
     // Whatever happened, leave no user or policy behind.
     for arn in &policies {
-        let _ = iam(
-            client,
-            "DetachUserPolicy",
-            &[("UserName", &user), ("PolicyArn", arn)],
-        )
-        .await;
-        let _ = iam(client, "DeletePolicy", &[("PolicyArn", arn)]).await;
+        let _ = client
+            .iam_ok(
+                "DetachUserPolicy",
+                &[("UserName", &user), ("PolicyArn", arn)],
+            )
+            .await;
+        let _ = client.iam_ok("DeletePolicy", &[("PolicyArn", arn)]).await;
     }
-    let _ = iam(client, "DeleteUser", &[("UserName", &user)]).await;
+    let _ = client.iam_ok("DeleteUser", &[("UserName", &user)]).await;
     outcome
-}
-
-/// One IAM query-protocol call; the response's XML.
-async fn iam(client: &Client, action: &str, params: &[(&str, &str)]) -> anyhow::Result<String> {
-    let mut body = format!("Action={action}&Version=2010-05-08");
-    for (k, v) in params {
-        body.push_str(&format!(
-            "&{k}={}",
-            utf8_percent_encode(v, NON_ALPHANUMERIC)
-        ));
-    }
-    let reply = client
-        .send(Call {
-            service: "iam",
-            method: "POST",
-            path: "/",
-            query: "",
-            headers: &[(
-                "content-type",
-                "application/x-www-form-urlencoded; charset=utf-8".to_string(),
-            )],
-            body: Bytes::from(body),
-            progress: None,
-        })
-        .await?;
-    let text = String::from_utf8_lossy(&reply.body).into_owned();
-    anyhow::ensure!(reply.status == 200, "IAM {action}: {} {text}", reply.status);
-    Ok(text)
 }
 
 /// The text of the first `<name>` element.
 fn element(xml: &str, name: &str) -> anyhow::Result<String> {
-    let open = format!("<{name}>");
-    let start = xml
-        .find(&open)
-        .map(|i| i + open.len())
-        .ok_or_else(|| anyhow::anyhow!("no {name} in {xml}"))?;
-    let end = xml[start..]
-        .find(&format!("</{name}>"))
-        .ok_or_else(|| anyhow::anyhow!("no {name} in {xml}"))?;
-    Ok(xml[start..start + end].to_string())
+    xml_element(xml, name).ok_or_else(|| anyhow::anyhow!("no {name} in {xml}"))
 }

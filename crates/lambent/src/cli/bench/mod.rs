@@ -15,6 +15,7 @@ use crate::archive::zip_entries;
 use base64::Engine;
 use bytes::Bytes;
 use clap::Args;
+use lambent_aws::arn::ACCOUNT_ID;
 use serde_json::json;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -479,6 +480,9 @@ async fn send_invoke(client: &Client, name: &str, tail: bool) -> anyhow::Result<
         .await
 }
 
+/// The role the bench's functions run as: basic Lambda permissions.
+const BENCH_ROLE: &str = "lambent-bench";
+
 /// One synchronous invoke whose status alone matters (a function error counts as 500).
 async fn invoke_raw(client: &Client, name: &str) -> anyhow::Result<u16> {
     let reply = send_invoke(client, name, false).await?;
@@ -489,6 +493,11 @@ async fn invoke_raw(client: &Client, name: &str) -> anyhow::Result<u16> {
 }
 
 async fn create(client: &Client, name: &str, fun: &Noop) -> anyhow::Result<()> {
+    // Another endpoint may have no IAM: any role ARN does there.
+    let role = client
+        .function_role(BENCH_ROLE)
+        .await
+        .unwrap_or_else(|_| format!("arn:aws:iam::{ACCOUNT_ID}:role/{BENCH_ROLE}"));
     client
         .lambda(
             "POST",
@@ -498,7 +507,7 @@ async fn create(client: &Client, name: &str, fun: &Noop) -> anyhow::Result<()> {
                 "FunctionName": name,
                 "Runtime": fun.runtime,
                 "Handler": fun.handler,
-                "Role": "arn:aws:iam::000000000000:role/lambent-bench",
+                "Role": role,
                 "Code": {"ZipFile": base64::engine::general_purpose::STANDARD.encode(&fun.zip)},
             })),
         )
