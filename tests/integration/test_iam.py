@@ -1,6 +1,7 @@
 """The IAM API (query protocol) driven by boto3 and the aws CLI, with root credentials."""
 
 import json
+import uuid
 
 import botocore.exceptions
 import pytest
@@ -452,3 +453,37 @@ def test_cli_roles_and_simulate(server, iam):
     missing = server.aws("iam", "get-role", "--role-name", name + "-nope", check=False)
     assert missing.returncode != 0 and b"NoSuchEntity" in missing.stderr
     server.aws("iam", "delete-role", "--role-name", name)
+
+
+def test_openid_connect_providers(iam):
+    host = f"{uuid.uuid4().hex[:8]}.idp.example.com/realm"
+    url = f"https://{host}"
+    arn = iam.create_open_id_connect_provider(
+        Url=url, ClientIDList=["app-1"], ThumbprintList=["a" * 40]
+    )["OpenIDConnectProviderArn"]
+    assert arn == f"arn:aws:iam::000000000000:oidc-provider/{host}"
+    e = fails("EntityAlreadyExists", iam.create_open_id_connect_provider, Url=url,
+              ClientIDList=["x"])
+    assert e.value.response["Error"]["Message"] == f"Provider with url {url} already exists."
+    iam.add_client_id_to_open_id_connect_provider(OpenIDConnectProviderArn=arn, ClientID="app-2")
+    iam.add_client_id_to_open_id_connect_provider(OpenIDConnectProviderArn=arn, ClientID="app-2")
+    iam.remove_client_id_from_open_id_connect_provider(OpenIDConnectProviderArn=arn,
+                                                        ClientID="app-1")
+    iam.update_open_id_connect_provider_thumbprint(OpenIDConnectProviderArn=arn,
+                                                  ThumbprintList=["b" * 40, "c" * 40])
+    got = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+    assert got["Url"] == host
+    assert got["ClientIDList"] == ["app-2"]
+    assert got["ThumbprintList"] == ["b" * 40, "c" * 40]
+    assert got["CreateDate"].year >= 2026
+    listed = [p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]]
+    assert arn in listed
+    fails("ValidationError", iam.create_open_id_connect_provider, Url="http://idp.example.com",
+          ClientIDList=["x"])
+    fails("ValidationError", iam.update_open_id_connect_provider_thumbprint,
+          OpenIDConnectProviderArn=arn, ThumbprintList=["g" * 40])
+    iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+    e = fails("NoSuchEntity", iam.get_open_id_connect_provider, OpenIDConnectProviderArn=arn)
+    assert e.value.response["Error"]["Message"] == (
+        f"OpenIDConnect provider not found for arn {arn}"
+    )

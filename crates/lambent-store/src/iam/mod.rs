@@ -27,6 +27,7 @@ mod access_keys;
 mod attachments;
 mod groups;
 mod last_used;
+mod oidc;
 mod policies;
 mod principal;
 mod roles;
@@ -40,6 +41,7 @@ pub use access_keys::{AccessKey, AccessKeyMetadata, KeyStatus};
 pub use attachments::{AttachedEntity, AttachedPolicy};
 pub use groups::Group;
 pub use last_used::LastUsed;
+pub use oidc::{provider_host, OidcProvider, MAX_CLIENT_IDS, MAX_THUMBPRINTS};
 pub use policies::{AwsManagedPolicy, ManagedPolicy, NewPolicy, PolicyScope, PolicyVersion};
 pub use principal::{AppliedPolicy, PolicySource, Principal, PrincipalPolicies};
 pub use roles::{NewRole, Role, RoleUpdate};
@@ -74,6 +76,7 @@ pub enum EntityKind {
     UserPolicy,
     GroupPolicy,
     RolePolicy,
+    OidcProvider,
 }
 
 impl EntityKind {
@@ -89,6 +92,7 @@ impl EntityKind {
             EntityKind::UserPolicy => "user policy",
             EntityKind::GroupPolicy => "group policy",
             EntityKind::RolePolicy => "role policy",
+            EntityKind::OidcProvider => "OpenIDConnect provider",
         }
     }
 
@@ -142,6 +146,8 @@ pub enum IamError {
     Unmodifiable { arn: String },
     #[error("{message}")]
     InvalidInput { message: String },
+    #[error("a stored record is unreadable: {what}")]
+    Corrupt { what: String },
     #[error("opening the IAM database {path}: {source}")]
     Open {
         path: PathBuf,

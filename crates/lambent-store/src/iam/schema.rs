@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 /// The schema this code writes; `PRAGMA user_version` records it so later versions can
 /// migrate.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE users (
@@ -102,6 +102,18 @@ CREATE TABLE last_used (
 );
 ";
 
+/// Version 2: OpenID Connect identity providers (AssumeRoleWithWebIdentity).
+const SCHEMA_2: &str = "
+CREATE TABLE oidc_providers (
+    arn TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    url TEXT NOT NULL,
+    client_ids TEXT NOT NULL,
+    thumbprints TEXT NOT NULL,
+    created INTEGER NOT NULL
+);
+";
+
 /// Creates `path` mode 0600 if it is missing, and puts an existing file back to 0600.
 pub(super) fn secure_file(path: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -136,6 +148,9 @@ pub(super) fn migrate(db: &mut Connection) -> Result<(), IamError> {
     let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
     if version == 0 {
         tx.execute_batch(SCHEMA)?;
+    }
+    if version < 2 {
+        tx.execute_batch(SCHEMA_2)?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;

@@ -96,6 +96,7 @@ impl From<IamError> for IamApiError {
                     _ => "Entity",
                 };
                 let message = match kind {
+                    EntityKind::OidcProvider => format!("Provider with url {name} already exists."),
                     EntityKind::Policy => {
                         format!("{noun} {name} already exists. Duplicate names are not allowed.")
                     }
@@ -106,6 +107,9 @@ impl From<IamError> for IamApiError {
             IamError::NoSuchEntity { kind, name } => IamApiError::no_such_entity(match kind {
                 EntityKind::Policy => format!("Policy {name} was not found."),
                 EntityKind::PolicyVersion => format!("Policy version {name} does not exist."),
+                EntityKind::OidcProvider => {
+                    format!("OpenIDConnect provider not found for arn {name}")
+                }
                 EntityKind::AccessKey => {
                     format!("The Access Key with id {name} cannot be found.")
                 }

@@ -20,6 +20,7 @@ pub mod execution_roles;
 mod groups;
 mod inline;
 pub mod managed;
+mod oidc_providers;
 mod policies;
 mod query;
 mod roles;
@@ -45,6 +46,8 @@ pub enum ResourceKind {
     Group,
     Role,
     Policy,
+    /// `arn:aws:iam::A:oidc-provider/HOST` from `OpenIDConnectProviderArn` or `Url`.
+    OidcProvider,
     /// No resource type: authorized on `*`.
     Any,
 }
@@ -141,6 +144,13 @@ routes! {
     "DeleteUserPolicy" => User, inline::delete_user;
     "DeleteGroupPolicy" => Group, inline::delete_group;
     "DeleteRolePolicy" => Role, inline::delete_role;
+    "CreateOpenIDConnectProvider" => OidcProvider, oidc_providers::create;
+    "GetOpenIDConnectProvider" => OidcProvider, oidc_providers::get;
+    "ListOpenIDConnectProviders" => Any, oidc_providers::list;
+    "DeleteOpenIDConnectProvider" => OidcProvider, oidc_providers::delete;
+    "AddClientIDToOpenIDConnectProvider" => OidcProvider, oidc_providers::add_client_id;
+    "RemoveClientIDFromOpenIDConnectProvider" => OidcProvider, oidc_providers::remove_client_id;
+    "UpdateOpenIDConnectProviderThumbprint" => OidcProvider, oidc_providers::update_thumbprint;
     "SimulatePrincipalPolicy" => Any, simulate::principal;
     "SimulateCustomPolicy" => Any, simulate::custom;
 }
@@ -325,6 +335,13 @@ pub fn authorization(
         ResourceKind::Policy => match query.get("PolicyArn") {
             Some(a) => a.to_string(),
             None => arn("policy", query.get("PolicyName")),
+        },
+        ResourceKind::OidcProvider => match query.get("OpenIDConnectProviderArn") {
+            Some(a) => a.to_string(),
+            None => arn(
+                "oidc-provider",
+                query.get("Url").map(lambent_store::iam::provider_host),
+            ),
         },
     };
     Some((route.iam_action, resource))
