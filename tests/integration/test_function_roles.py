@@ -242,3 +242,58 @@ def test_the_cli_creates_its_default_role_with_basic_permissions_only(server, ia
         assert body == {"ok": True}
     finally:
         lam.delete_function(FunctionName=name)
+
+
+def test_a_roles_policy_can_name_the_function_calling_with_lambda_source_function_arn(
+    server, lam, iam
+):
+    mine, other = unique("mine"), unique("other")
+    role = unique("src")
+    arn = server.ensure_role(role, json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Action": "lambda:ListFunctions",
+            "Resource": "*",
+            "Condition": {"ArnEquals": {
+                "lambda:SourceFunctionArn": f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{mine}"
+            }},
+        }],
+    }))
+    for name in (mine, other):
+        create(lam, arn, name, source=LISTER)
+    try:
+        assert "listed" in invoke(lam, mine)[1]
+        assert invoke(lam, other)[1] == {"error": "AccessDeniedException"}
+    finally:
+        for name in (mine, other):
+            lam.delete_function(FunctionName=name)
+
+
+def test_add_permission_is_authorized_with_the_principal_it_grants(server, lam, iam):
+    fn = create(lam, ROLE)
+    user = unique("granter")
+    iam.create_user(UserName=user)
+    iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Action": "lambda:AddPermission",
+            "Resource": f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{fn}",
+            "Condition": {"StringEquals": {"lambda:Principal": "s3.amazonaws.com"}},
+        }],
+    }))
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    ulam = server.client("lambda", aws_access_key_id=key["AccessKeyId"],
+                         aws_secret_access_key=key["SecretAccessKey"])
+    try:
+        ulam.add_permission(FunctionName=fn, StatementId="s3", Action="lambda:InvokeFunction",
+                            Principal="s3.amazonaws.com")
+        with pytest.raises(ClientError) as e:
+            ulam.add_permission(FunctionName=fn, StatementId="sns",
+                                Action="lambda:InvokeFunction", Principal="sns.amazonaws.com")
+        assert error_code(e) == "AccessDeniedException"
+        statements = json.loads(lam.get_policy(FunctionName=fn)["Policy"])["Statement"]
+        assert [s["Sid"] for s in statements] == ["s3"]
+    finally:
+        lam.delete_function(FunctionName=fn)

@@ -730,12 +730,12 @@ mod tests {
         let a = Authorizer::new(store.clone());
         let env = Principal::Role(Arc::new(RoleSession::for_function(
             "arn:aws:iam::000000000000:role/missing",
-            "f",
+            "arn:aws:lambda:us-east-1:000000000000:function:f",
         )));
         assert!(!allowed(&a, &env, "lambda:ListFunctions", "*"));
         let foreign = Principal::Role(Arc::new(RoleSession::for_function(
             "arn:aws:iam::123456789012:role/missing",
-            "f",
+            "arn:aws:lambda:us-east-1:000000000000:function:f",
         )));
         assert!(!allowed(&a, &foreign, "lambda:ListFunctions", "*"));
 

@@ -49,11 +49,21 @@ pub struct RoleSession {
 }
 
 impl RoleSession {
-    /// A function's session: its role, named after the function.
-    pub fn for_function(role_arn: &str, function_name: &str) -> RoleSession {
+    /// A function's session: its role, named after the function, carrying
+    /// `lambda:SourceFunctionArn` (the unqualified function ARN) as AWS adds it to every
+    /// request signed with an execution environment's credentials.
+    pub fn for_function(role_arn: &str, function_arn: &str) -> RoleSession {
+        let (prefix, rest) = function_arn
+            .split_once(":function:")
+            .unwrap_or((function_arn, ""));
+        let name = rest.split(':').next().unwrap_or(rest);
         RoleSession {
             role_arn: role_arn.to_string(),
-            session_name: function_name.to_string(),
+            session_name: name.to_string(),
+            context: vec![(
+                "lambda:SourceFunctionArn".to_string(),
+                format!("{prefix}:function:{name}"),
+            )],
             ..RoleSession::default()
         }
     }
@@ -253,12 +263,12 @@ impl KeyRing {
     }
 
     /// Issues temporary credentials for a function's environment: a session of `role_arn`
-    /// named `function_name`, valid until [`KeyRing::revoke`] (the environment ends) or for
+    /// named after the function `function_arn`, valid until [`KeyRing::revoke`] (the environment ends) or for
     /// [`ENVIRONMENT_CREDENTIALS`], whichever comes first. Environments are replaced before
     /// (`scheduler::environment::MAX_AGE`), so new credentials come with a new environment,
     /// as on AWS, whose environments' credentials never change under a running process.
-    pub fn issue(&self, role_arn: &str, function_name: &str) -> TemporaryCredentials {
-        let session = RoleSession::for_function(role_arn, function_name);
+    pub fn issue(&self, role_arn: &str, function_arn: &str) -> TemporaryCredentials {
+        let session = RoleSession::for_function(role_arn, function_arn);
         let expires = (self.clock)() + ENVIRONMENT_CREDENTIALS;
         self.insert(Principal::Role(Arc::new(session)), Some(expires), false)
     }
@@ -340,7 +350,10 @@ mod tests {
             "s1",
         )));
         let issued = ring.issue_expiring(session.clone(), Duration::from_secs(900));
-        let env = ring.issue("arn:aws:iam::000000000000:role/r", "fn");
+        let env = ring.issue(
+            "arn:aws:iam::000000000000:role/r",
+            "arn:aws:lambda:us-east-1:000000000000:function:fn",
+        );
         let id = &issued.credentials.access_key_id;
         assert!(id.starts_with("ASIA") && id.len() == 20);
         let key = ring.lookup(id).ok().unwrap();
@@ -384,7 +397,10 @@ mod tests {
     #[test]
     fn an_environment_key_is_a_session_named_after_its_function() {
         let (ring, _) = ring();
-        let env = ring.issue("arn:aws:iam::123456789012:role/service/exec", "my-fn");
+        let env = ring.issue(
+            "arn:aws:iam::123456789012:role/service/exec",
+            "arn:aws:lambda:us-east-1:123456789012:function:my-fn:7",
+        );
         let Principal::Role(session) = ring.lookup(&env.access_key_id).ok().unwrap().principal
         else {
             panic!("not a role session");
@@ -394,6 +410,13 @@ mod tests {
             "arn:aws:sts::123456789012:assumed-role/exec/my-fn"
         );
         assert_eq!(session.account(), "123456789012");
+        assert_eq!(
+            session.context,
+            [(
+                "lambda:SourceFunctionArn".to_string(),
+                "arn:aws:lambda:us-east-1:123456789012:function:my-fn".to_string()
+            )]
+        );
         ring.revoke(&env.access_key_id);
         assert_eq!(
             ring.lookup(&env.access_key_id).err(),

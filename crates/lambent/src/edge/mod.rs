@@ -293,11 +293,17 @@ async fn route(
                     let (name, qualifier) = a.function.as_ref()?;
                     app.control.function_policy(name, qualifier.as_deref())
                 };
+                let keys: Vec<(&str, &str)> = a
+                    .grants_to
+                    .as_deref()
+                    .map(|p| ("lambda:Principal", p))
+                    .into_iter()
+                    .collect();
                 authorize(
                     &signer,
                     a.action,
                     &a.resource,
-                    &[],
+                    &keys,
                     ResourcePolicy::WhenDenied(&permissions),
                 )
                 .map_err(|(_, m)| LambdaError::AccessDenied(m))?;
@@ -354,7 +360,8 @@ async fn route(
             };
             Ok(app
                 .sts
-                .handle(caller, identity_allows, query, &body, request_id))
+                .handle(caller, identity_allows, query, &body, request_id)
+                .await)
         }
         Service::Iam => {
             let r = match scope {

@@ -30,6 +30,7 @@ mod validate;
 mod xml;
 
 pub use error::IamApiError;
+pub use oidc_providers::valid_url as valid_provider_url;
 
 use crate::auth::Principal;
 use lambent_store::iam::IamStore;

@@ -244,6 +244,8 @@ pub struct Authorization {
     /// The execution role the request gives the function, which the caller must be allowed
     /// to pass (`iam:PassRole`, with `iam:PassedToService` `lambda.amazonaws.com`).
     pub passes_role: Option<String>,
+    /// AddPermission's `Principal`: the condition key `lambda:Principal`.
+    pub grants_to: Option<String>,
 }
 
 /// What a request is authorized as (`None`: no operation matches, and none runs). A function
@@ -278,11 +280,11 @@ pub fn authorization(req: &ApiRequest, region: &str) -> Option<Authorization> {
         }
         .to_string(),
     };
-    // Only these two read the body here, so an Invoke's payload is never parsed.
-    let body_role = || {
+    // Only these three read the body here, so an Invoke's payload is never parsed.
+    let body_field = |k: &str| {
         serde_json::from_slice::<serde_json::Value>(&req.body)
             .ok()
-            .and_then(|v| v.get("Role")?.as_str().map(str::to_string))
+            .and_then(|v| v.get(k)?.as_str().map(str::to_string))
     };
     let (resource, passes_role) = match route.resource {
         All => ("*".to_string(), None),
@@ -293,7 +295,7 @@ pub fn authorization(req: &ApiRequest, region: &str) -> Option<Authorization> {
                 req.query("Qualifier").filter(|q| !q.is_empty()),
             );
             let role = (route.operation == UpdateFunctionConfiguration)
-                .then(body_role)
+                .then(|| body_field("Role"))
                 .flatten();
             (arn, role)
         }
@@ -309,11 +311,15 @@ pub fn authorization(req: &ApiRequest, region: &str) -> Option<Authorization> {
             (arn, field("Role"))
         }
     };
+    let grants_to = (route.operation == AddPermission)
+        .then(|| body_field("Principal"))
+        .flatten();
     Some(Authorization {
         action: route.action,
         resource,
         function,
         passes_role,
+        grants_to,
     })
 }
 

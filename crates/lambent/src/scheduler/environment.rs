@@ -131,7 +131,7 @@ impl Environment {
             .ensure_group(&group)
             .map_err(|e| io_failure("creating the log group", e))?;
         let stream = logs::new_stream_name(&config.version);
-        let creds = shared.keyring.issue(&config.role, &config.function_name);
+        let creds = shared.keyring.issue(&config.role, &config.function_arn);
         undo.access_key_id = Some(creds.access_key_id.clone());
         let env = environment_variables(
             shared,

@@ -285,7 +285,10 @@ pub(super) fn assume_role(
 }
 
 /// The role `arn` names in this account, by name and then exact ARN (its path included).
-fn find_role(sts: &Sts, arn: &str) -> Result<Option<lambent_store::iam::Role>, StsError> {
+pub(super) fn find_role(
+    sts: &Sts,
+    arn: &str,
+) -> Result<Option<lambent_store::iam::Role>, StsError> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     let (service, account, resource) = (parts[2], parts[4], parts[5]);
     if service != "iam" || account != sts.account() || !resource.starts_with("role/") {

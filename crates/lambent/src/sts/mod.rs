@@ -1,13 +1,15 @@
 //! STS (query protocol, Version 2011-06-15): who the caller is (GetCallerIdentity), and
-//! temporary credentials issued through the key ring (AssumeRole, GetSessionToken).
+//! temporary credentials issued through the key ring (AssumeRole, GetSessionToken, and the
+//! unsigned AssumeRoleWithWebIdentity).
 //!
 //! The edge routes here every request whose SigV4 credential scope names `sts`, in any
-//! region, once it is authenticated. Roles and their trust policies come from the IAM store;
+//! region, once it is authenticated, and every unsigned form `POST /`. Roles and their trust policies come from the IAM store;
 //! trust policies are decided by `lambent_aws::iam::evaluate`. Each action's IAM action is in
 //! the route table, which [`authorization`] reads for the edge's authorizer; AssumeRole
 //! combines the role's trust policy with the identity decision the edge passes in.
 //!
-//! Invariant: no HTTP past `handle`; operations take [`Params`] and give an [`Xml`] result
+//! Invariant: no HTTP request type past `handle` (the one HTTP client here fetches OIDC
+//! providers' keys); operations take [`Params`] and give an [`Xml`] result
 //! or an [`StsError`], which is always a query-protocol error, never a 500 for bad input.
 
 mod assume_role;
@@ -15,6 +17,7 @@ mod identity;
 mod query;
 mod session_token;
 mod validate;
+mod web_identity;
 
 use crate::auth::{KeyRing, Principal};
 use bytes::Bytes;
@@ -32,6 +35,8 @@ pub const MAX_BODY: usize = 1024 * 1024;
 pub struct Sts {
     keyring: KeyRing,
     iam: Arc<IamStore>,
+    /// OIDC providers' signing keys, for AssumeRoleWithWebIdentity.
+    provider_keys: web_identity::ProviderKeys,
 }
 
 /// An operation, given the caller, the parameters and whether the caller's identity-based
@@ -53,6 +58,9 @@ const ROUTES: &[(&str, &str, Operation)] = &[
         session_token::get_session_token,
     ),
 ];
+
+/// The one action taken unsigned.
+const WEB_IDENTITY: &str = "AssumeRoleWithWebIdentity";
 
 /// A refused STS request: AWS's status, code and message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -89,7 +97,11 @@ impl StsError {
 
 impl Sts {
     pub fn new(keyring: KeyRing, iam: Arc<IamStore>) -> Sts {
-        Sts { keyring, iam }
+        Sts {
+            keyring,
+            iam,
+            provider_keys: web_identity::ProviderKeys::default(),
+        }
     }
 
     fn account(&self) -> &str {
@@ -97,8 +109,9 @@ impl Sts {
     }
 
     /// Answers one request, authenticated (`Ok`) or refused by the edge with its
-    /// query-protocol status, code and message.
-    pub fn handle(
+    /// query-protocol status, code and message; AssumeRoleWithWebIdentity needs no
+    /// signature (the token is its credential), as on AWS.
+    pub async fn handle(
         &self,
         caller: Result<Principal, (u16, &'static str, String)>,
         identity_allows: bool,
@@ -107,6 +120,14 @@ impl Sts {
         request_id: &str,
     ) -> Response<Full<Bytes>> {
         let fail = |e: StsError| query::error(e.status, e.code, &e.message, request_id);
+        if let Some(params) = Params::parse(query, body) {
+            if params.get("Action") == Some(WEB_IDENTITY) {
+                return match web_identity::assume_role_with_web_identity(self, &params).await {
+                    Ok(result) => query::success(WEB_IDENTITY, &result, request_id),
+                    Err(e) => fail(e),
+                };
+            }
+        }
         let caller = match caller {
             Ok(p) => p,
             Err((status, code, message)) => {
@@ -152,12 +173,27 @@ pub fn authorization(query: &str, body: &[u8]) -> Option<(&'static str, String)>
 
 /// Whether a request's SigV4 credential scope names `sts` (any region), in the
 /// `Authorization` header or a presigned query's `X-Amz-Credential`.
+///
+/// An unsigned `POST` of a form is STS's too: the unsigned query-protocol call lambent
+/// serves is AssumeRoleWithWebIdentity (botocore sends it so); any other gets STS's
+/// `MissingAuthenticationToken`.
 pub fn is_sts<B>(req: &http::Request<B>) -> bool {
     if let Some(auth) = req.headers().get(http::header::AUTHORIZATION) {
         return auth.to_str().is_ok_and(|a| a.contains("/sts/aws4_request"));
     }
-    req.uri().query().unwrap_or("").split('&').any(|p| {
-        p.strip_prefix("X-Amz-Credential=")
-            .is_some_and(|v| v.contains("%2Fsts%2Faws4_request") || v.contains("/sts/aws4_request"))
-    })
+    let query = req.uri().query().unwrap_or("");
+    if query.contains("X-Amz-Credential=") {
+        return query.split('&').any(|p| {
+            p.strip_prefix("X-Amz-Credential=").is_some_and(|v| {
+                v.contains("%2Fsts%2Faws4_request") || v.contains("/sts/aws4_request")
+            })
+        });
+    }
+    req.method() == http::Method::POST
+        && req.uri().path() == "/"
+        && req
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"))
 }
