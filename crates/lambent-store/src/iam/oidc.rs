@@ -74,6 +74,24 @@ fn limits(client_ids: &[String], thumbprints: &[String]) -> Result<(), IamError>
 
 const COLUMNS: &str = "arn, url, client_ids, thumbprints, created";
 
+/// The provider `arn`, or `NoSuchEntity`.
+fn find(tx: &rusqlite::Transaction<'_>, arn: &str) -> Result<OidcProvider, IamError> {
+    let row = tx
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM oidc_providers WHERE arn = ?1"),
+            [arn],
+            from_row,
+        )
+        .optional()?;
+    match row {
+        Some(row) => decode(row),
+        None => Err(IamError::NoSuchEntity {
+            kind: EntityKind::OidcProvider,
+            name: arn.to_string(),
+        }),
+    }
+}
+
 impl IamStore {
     /// The ARN a provider for `url` has in this account.
     pub fn oidc_provider_arn(&self, url: &str) -> String {
@@ -136,22 +154,7 @@ impl IamStore {
     }
 
     pub fn oidc_provider(&self, arn: &str) -> Result<OidcProvider, IamError> {
-        self.read("reading an OIDC provider", |tx| {
-            let row = tx
-                .query_row(
-                    &format!("SELECT {COLUMNS} FROM oidc_providers WHERE arn = ?1"),
-                    [arn],
-                    from_row,
-                )
-                .optional()?;
-            match row {
-                Some(row) => decode(row),
-                None => Err(IamError::NoSuchEntity {
-                    kind: EntityKind::OidcProvider,
-                    name: arn.to_string(),
-                }),
-            }
-        })
+        self.read("reading an OIDC provider", |tx| find(tx, arn))
     }
 
     /// Every provider of the account, by ARN (AWS does not page this listing).
@@ -185,20 +188,7 @@ impl IamStore {
         change: impl FnOnce(&mut OidcProvider),
     ) -> Result<(), IamError> {
         self.write("updating an OIDC provider", |tx| {
-            let row = tx
-                .query_row(
-                    &format!("SELECT {COLUMNS} FROM oidc_providers WHERE arn = ?1"),
-                    [arn],
-                    from_row,
-                )
-                .optional()?;
-            let Some(row) = row else {
-                return Err(IamError::NoSuchEntity {
-                    kind: EntityKind::OidcProvider,
-                    name: arn.to_string(),
-                });
-            };
-            let mut provider = decode(row)?;
+            let mut provider = find(tx, arn)?;
             change(&mut provider);
             limits(&provider.client_ids, &provider.thumbprints)?;
             tx.execute(

@@ -34,29 +34,13 @@ struct AssumeRole<'a> {
 
 fn parse(params: &Params) -> Result<AssumeRole<'_>, StsError> {
     let mut v = Violations::default();
-    let role_arn = v.required(params.get("RoleArn"), "roleArn");
-    v.text(role_arn, "roleArn", 20, 2048, None);
-    let session_name = v.required(params.get("RoleSessionName"), "roleSessionName");
-    v.text(
+    let validate::SessionMembers {
+        role_arn,
         session_name,
-        "roleSessionName",
-        2,
-        64,
-        Some(validate::SESSION_NAME),
-    );
-    let policy_arns = params.list("PolicyArns", ".arn");
-    v.count(policy_arns.len(), "policyArns", 10);
-    for arn in &policy_arns {
-        v.text(Some(arn), "policyArns.member.arn", 20, 2048, None);
-    }
-    let policy = params.get("Policy");
-    v.text(policy, "policy", 1, 2048, None);
-    let duration = v.integer(
-        params.get("DurationSeconds"),
-        "durationSeconds",
-        900,
-        43_200,
-    )?;
+        policy_arns,
+        policy,
+        duration,
+    } = v.session_members(params)?;
     let keys = params.list("Tags", ".Key");
     v.count(keys.len(), "tags", 50);
     let tags: Vec<(String, String)> = (1..=keys.len())

@@ -12,7 +12,47 @@ pub type Pattern = (&'static str, fn(char) -> bool);
 #[derive(Default)]
 pub struct Violations(Vec<String>);
 
+/// The members AssumeRole and AssumeRoleWithWebIdentity share, checked in member order.
+pub struct SessionMembers<'a> {
+    pub role_arn: Option<&'a str>,
+    pub session_name: Option<&'a str>,
+    pub policy_arns: Vec<&'a str>,
+    pub policy: Option<&'a str>,
+    pub duration: Option<i64>,
+}
+
 impl Violations {
+    /// Checks the members every AssumeRole* request has.
+    pub fn session_members<'a>(
+        &mut self,
+        params: &'a super::query::Params,
+    ) -> Result<SessionMembers<'a>, StsError> {
+        let role_arn = self.required(params.get("RoleArn"), "roleArn");
+        self.text(role_arn, "roleArn", 20, 2048, None);
+        let session_name = self.required(params.get("RoleSessionName"), "roleSessionName");
+        self.text(session_name, "roleSessionName", 2, 64, Some(SESSION_NAME));
+        let policy_arns = params.list("PolicyArns", ".arn");
+        self.count(policy_arns.len(), "policyArns", 10);
+        for arn in &policy_arns {
+            self.text(Some(arn), "policyArns.member.arn", 20, 2048, None);
+        }
+        let policy = params.get("Policy");
+        self.text(policy, "policy", 1, 2048, None);
+        let duration = self.integer(
+            params.get("DurationSeconds"),
+            "durationSeconds",
+            900,
+            43_200,
+        )?;
+        Ok(SessionMembers {
+            role_arn,
+            session_name,
+            policy_arns,
+            policy,
+            duration,
+        })
+    }
+
     fn push(&mut self, value: Option<&str>, member: &str, constraint: &str) {
         let value = match value {
             Some(v) => format!("'{v}'"),

@@ -129,28 +129,15 @@ struct Request<'a> {
 
 fn parse(params: &Params) -> Result<Request<'_>, StsError> {
     let mut v = Violations::default();
-    let role_arn = v.required(params.get("RoleArn"), "roleArn");
-    v.text(role_arn, "roleArn", 20, 2048, None);
-    let session_name = v.required(params.get("RoleSessionName"), "roleSessionName");
-    v.text(
+    let validate::SessionMembers {
+        role_arn,
         session_name,
-        "roleSessionName",
-        2,
-        64,
-        Some(validate::SESSION_NAME),
-    );
+        policy_arns,
+        policy,
+        duration,
+    } = v.session_members(params)?;
     let token = v.required(params.get("WebIdentityToken"), "webIdentityToken");
     v.text(token, "webIdentityToken", 4, 20_000, None);
-    let policy_arns = params.list("PolicyArns", ".arn");
-    v.count(policy_arns.len(), "policyArns", 10);
-    let policy = params.get("Policy");
-    v.text(policy, "policy", 1, 2048, None);
-    let duration = v.integer(
-        params.get("DurationSeconds"),
-        "durationSeconds",
-        900,
-        43_200,
-    )?;
     v.finish()?;
     let (Some(role_arn), Some(session_name), Some(token)) = (role_arn, session_name, token) else {
         return Err(StsError::validation(
