@@ -297,3 +297,40 @@ def test_add_permission_is_authorized_with_the_principal_it_grants(server, lam, 
         assert [s["Sid"] for s in statements] == ["s3"]
     finally:
         lam.delete_function(FunctionName=fn)
+
+
+WRITER = """
+import boto3
+
+def handler(event, context):
+    s3 = boto3.client("s3")
+    out = {}
+    for key in ("out/a.txt", "other/a.txt"):
+        try:
+            s3.put_object(Bucket=event["bucket"], Key=key, Body=b"x")
+            out[key] = "written"
+        except Exception as e:
+            out[key] = e.response["Error"]["Code"]
+    return out
+"""
+
+
+def test_a_function_may_write_only_where_its_role_allows_with_its_own_credentials(server, lam):
+    s3 = server.client("s3")
+    bucket = unique("roles")
+    s3.create_bucket(Bucket=bucket)
+    arn = server.ensure_role(unique("writer"), json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:PutObject",
+                       "Resource": f"arn:aws:s3:::{bucket}/out/*"}],
+    }))
+    fn = create(lam, arn, source=WRITER)
+    try:
+        _, body = invoke(lam, fn, {"bucket": bucket})
+        assert body == {"out/a.txt": "written", "other/a.txt": "AccessDenied"}, body
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+        assert keys == ["out/a.txt"]
+    finally:
+        lam.delete_function(FunctionName=fn)
+        s3.delete_object(Bucket=bucket, Key="out/a.txt")
+        s3.delete_bucket(Bucket=bucket)

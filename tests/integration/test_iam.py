@@ -487,3 +487,56 @@ def test_openid_connect_providers(iam):
     assert e.value.response["Error"]["Message"] == (
         f"OpenIDConnect provider not found for arn {arn}"
     )
+
+
+def test_permissions_boundaries_cap_a_user_and_a_role(server, iam):
+    boundary = iam.create_policy(PolicyName=unique("boundary"),
+                                 PolicyDocument=doc("lambda:ListFunctions"))["Policy"]["Arn"]
+    user = unique("bounded")
+    iam.create_user(UserName=user)
+    iam.put_user_policy(UserName=user, PolicyName="all", PolicyDocument=doc("*"))
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    lam = server.client("lambda", aws_access_key_id=key["AccessKeyId"],
+                        aws_secret_access_key=key["SecretAccessKey"])
+    lam.get_account_settings()
+    iam.put_user_permissions_boundary(UserName=user, PermissionsBoundary=boundary)
+    assert iam.get_user(UserName=user)["User"]["PermissionsBoundary"] == {
+        "PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": boundary}
+    lam.list_functions()
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        lam.get_account_settings()
+    assert error_code(e) == "AccessDeniedException"
+    assert "because no permissions boundary allows" in e.value.response["Error"]["Message"]
+    iam.delete_user_permissions_boundary(UserName=user)
+    lam.get_account_settings()
+    assert "PermissionsBoundary" not in iam.get_user(UserName=user)["User"]
+
+    role = unique("bounded")
+    iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(TRUST))
+    fails("NoSuchEntity", iam.put_role_permissions_boundary, RoleName=role,
+          PermissionsBoundary="arn:aws:iam::000000000000:policy/absent")
+    iam.put_role_permissions_boundary(RoleName=role, PermissionsBoundary=boundary)
+    got = iam.get_role(RoleName=role)["Role"]["PermissionsBoundary"]
+    assert got["PermissionsBoundaryArn"] == boundary
+    iam.delete_role_permissions_boundary(RoleName=role)
+    assert "PermissionsBoundary" not in iam.get_role(RoleName=role)["Role"]
+
+
+def test_a_trust_policy_must_name_users_and_roles_that_exist(iam):
+    user = unique("truster")
+    missing = f"arn:aws:iam::000000000000:user/{unique('nobody')}"
+
+    def trust(arn):
+        return json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": arn}, "Action": "sts:AssumeRole"}]})
+
+    e = fails("MalformedPolicyDocument", iam.create_role, RoleName=unique("r"),
+              AssumeRolePolicyDocument=trust(missing))
+    assert e.value.response["Error"]["Message"] == f'Invalid principal in policy: "AWS":"{missing}"'
+    arn = iam.create_user(UserName=user)["User"]["Arn"]
+    role = unique("r")
+    iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust(arn))
+    fails("MalformedPolicyDocument", iam.update_assume_role_policy, RoleName=role,
+          PolicyDocument=trust(missing))
+    # Accounts, other accounts' principals and services are not looked up.
+    iam.update_assume_role_policy(RoleName=role, PolicyDocument=trust("arn:aws:iam::123456789012:user/x"))

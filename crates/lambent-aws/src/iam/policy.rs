@@ -137,6 +137,16 @@ pub(crate) struct Matchers<T> {
 }
 
 impl Policy {
+    /// Every ARN its statements' Principal and NotPrincipal elements name under `AWS`, for
+    /// the caller to check they exist, as IAM does for a role's trust policy.
+    pub fn principal_arns(&self) -> Vec<&str> {
+        self.statements
+            .iter()
+            .filter_map(|s| s.principals.as_ref())
+            .flat_map(|p| p.arns())
+            .collect()
+    }
+
     /// Parses and validates `text` as a document of `kind`, within `limit`.
     pub fn parse(text: &str, kind: PolicyKind, limit: &SizeLimit) -> Result<Policy, PolicyError> {
         if let Some(max) = limit.max_chars() {

@@ -87,6 +87,14 @@ fn aws_entry(v: &str) -> Result<Entry, PolicyError> {
 }
 
 impl PrincipalSet {
+    /// The ARNs it names under `AWS` (users, roles, sessions; not accounts or `*`).
+    pub(crate) fn arns(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().filter_map(|e| match e {
+            Entry::Arn(a) => Some(a.as_str()),
+            _ => None,
+        })
+    }
+
     pub(crate) fn parse(v: &Value, negated: bool) -> Result<PrincipalSet, PolicyError> {
         let mut entries = Vec::new();
         match v {

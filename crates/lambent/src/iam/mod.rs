@@ -92,6 +92,8 @@ routes! {
     "TagUser" => User, users::tag;
     "UntagUser" => User, users::untag;
     "ListUserTags" => User, users::list_tags;
+    "PutUserPermissionsBoundary" => User, users::put_boundary;
+    "DeleteUserPermissionsBoundary" => User, users::delete_boundary;
     "CreateAccessKey" => User, access_keys::create;
     "ListAccessKeys" => User, access_keys::list;
     "UpdateAccessKey" => User, access_keys::update;
@@ -114,6 +116,8 @@ routes! {
     "TagRole" => Role, roles::tag;
     "UntagRole" => Role, roles::untag;
     "ListRoleTags" => Role, roles::list_tags;
+    "PutRolePermissionsBoundary" => Role, roles::put_boundary;
+    "DeleteRolePermissionsBoundary" => Role, roles::delete_boundary;
     "CreatePolicy" => Policy, policies::create;
     "GetPolicy" => Policy, policies::get;
     "ListPolicies" => Any, policies::list;

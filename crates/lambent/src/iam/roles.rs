@@ -43,9 +43,30 @@ fn role_xml(x: &mut Xml, r: &Role, view: View) {
     }
 }
 
+/// A trust policy, parsed as AWS does, whose users and roles of this account exist (IAM
+/// resolves each named principal when the policy is set).
 fn trust_policy<'a>(call: &'a Call<'_>, member: &str) -> Result<&'a str, IamApiError> {
     let text = call.query.required(member)?;
-    Policy::parse(text, PolicyKind::Trust, &SizeLimit::Trust)?;
+    let policy = Policy::parse(text, PolicyKind::Trust, &SizeLimit::Trust)?;
+    let own = format!("arn:aws:iam::{}:", call.store.account());
+    for arn in policy.principal_arns() {
+        let Some(resource) = arn.strip_prefix(&own) else {
+            continue;
+        };
+        let name = resource.rsplit('/').next().unwrap_or("");
+        let exists = match resource.split('/').next() {
+            Some("user") => call.store.user(name).is_ok_and(|u| u.arn == arn),
+            Some("role") => call.store.role(name).is_ok_and(|r| r.arn == arn),
+            _ => true,
+        };
+        if !exists {
+            return Err(IamApiError::new(
+                "MalformedPolicyDocument",
+                400,
+                format!("Invalid principal in policy: \"AWS\":\"{arn}\""),
+            ));
+        }
+    }
     Ok(text)
 }
 
@@ -126,6 +147,21 @@ pub fn delete(call: &Call<'_>) -> Outcome {
 
 pub fn tag(call: &Call<'_>) -> Outcome {
     tag_entity(call, EntityKind::Role, "RoleName", 64)
+}
+
+/// PutRolePermissionsBoundary: a managed policy that exists becomes the role's boundary.
+pub fn put_boundary(call: &Call<'_>) -> Outcome {
+    let role = name(call, "RoleName", 64)?;
+    call.query.required("PermissionsBoundary")?;
+    call.store
+        .set_role_permissions_boundary(role, boundary(call)?)?;
+    Ok(None)
+}
+
+pub fn delete_boundary(call: &Call<'_>) -> Outcome {
+    call.store
+        .set_role_permissions_boundary(name(call, "RoleName", 64)?, None)?;
+    Ok(None)
 }
 
 pub fn untag(call: &Call<'_>) -> Outcome {

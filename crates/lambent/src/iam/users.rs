@@ -100,6 +100,21 @@ pub fn tag(call: &Call<'_>) -> Outcome {
     tag_entity(call, EntityKind::User, "UserName", 64)
 }
 
+/// PutUserPermissionsBoundary: a managed policy that exists becomes the user's boundary.
+pub fn put_boundary(call: &Call<'_>) -> Outcome {
+    let user = name(call, "UserName", 64)?;
+    call.query.required("PermissionsBoundary")?;
+    call.store
+        .set_user_permissions_boundary(user, boundary(call)?)?;
+    Ok(None)
+}
+
+pub fn delete_boundary(call: &Call<'_>) -> Outcome {
+    call.store
+        .set_user_permissions_boundary(name(call, "UserName", 64)?, None)?;
+    Ok(None)
+}
+
 pub fn untag(call: &Call<'_>) -> Outcome {
     untag_entity(call, EntityKind::User, "UserName", 64)
 }
