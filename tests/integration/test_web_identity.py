@@ -180,3 +180,33 @@ def test_other_unsigned_sts_calls_are_refused(server):
     with pytest.raises(ClientError) as e:
         unsigned_sts(server).get_caller_identity()
     assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+def test_a_sessions_policy_variables_read_the_tokens_subject(server, provider):
+    """Per-user prefixes, as an identity pool's roles grant them: `${HOST:sub}`."""
+    iam, s3 = server.client("iam"), server.client("s3")
+    bucket = f"web-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    name = f"home-{uuid.uuid4().hex[:8]}"
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Federated": provider.arn},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {f"{provider.host}:aud": "app"}}}]}
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    iam.put_role_policy(RoleName=name, PolicyName="home", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:PutObject",
+                       "Resource": f"arn:aws:s3:::{bucket}/home/${{{provider.host}:sub}}/*"}],
+    }))
+    c = assume(server, arn, provider.token(sub="alice"))["Credentials"]
+    us3 = server.client("s3", aws_access_key_id=c["AccessKeyId"],
+                        aws_secret_access_key=c["SecretAccessKey"],
+                        aws_session_token=c["SessionToken"])
+    try:
+        us3.put_object(Bucket=bucket, Key="home/alice/a.txt", Body=b"a")
+        with pytest.raises(ClientError) as e:
+            us3.put_object(Bucket=bucket, Key="home/bob/a.txt", Body=b"b")
+        refused(e, "AccessDenied")
+    finally:
+        s3.delete_object(Bucket=bucket, Key="home/alice/a.txt")
+        s3.delete_bucket(Bucket=bucket)
