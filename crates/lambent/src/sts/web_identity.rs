@@ -28,6 +28,8 @@ use std::time::{Duration, Instant};
 const DEFAULT_DURATION: i64 = 3_600;
 /// How long a provider's keys are trusted before they are fetched again.
 const KEYS_FRESH: Duration = Duration::from_secs(600);
+/// Keys fetched this recently are not fetched again for an unknown key id.
+const MIN_REFETCH: Duration = Duration::from_secs(30);
 /// A provider answering slower than this is unreachable.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 /// The most a discovery document or key set may take.
@@ -62,12 +64,15 @@ fn not_a_jwt() -> StsError {
 }
 
 impl ProviderKeys {
-    /// The issuer's key set: cached, or fetched when stale, missing or `refresh`.
+    /// The issuer's key set: cached, or fetched when stale, missing or `refresh` (at most
+    /// once per [`MIN_REFETCH`], so tokens with made-up key ids cannot make lambent hammer
+    /// a provider).
     async fn get(&self, issuer: &str, refresh: bool) -> Result<Arc<JwkSet>, StsError> {
-        if !refresh {
+        {
             let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
             if let Some((at, keys)) = cache.get(issuer) {
-                if at.elapsed() < KEYS_FRESH {
+                let fresh_enough = if refresh { MIN_REFETCH } else { KEYS_FRESH };
+                if at.elapsed() < fresh_enough {
                     return Ok(keys.clone());
                 }
             }
