@@ -58,10 +58,7 @@ pub async fn list(store: &Arc<ObjectStore>) -> S3Result<S3Response<ListBucketsOu
                 })
                 .collect(),
         ),
-        owner: Some(Owner {
-            display_name: Some("lambent".into()),
-            id: Some("lambent".into()),
-        }),
+        owner: Some(super::owner()),
         ..ListBucketsOutput::default()
     }))
 }

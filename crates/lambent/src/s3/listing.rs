@@ -175,3 +175,68 @@ fn entries(
     }
     (contents, prefixes)
 }
+
+/// ListObjectVersions of a bucket whose every object is its `null` version: the keys'
+/// walk, each the latest (and only) version. `KeyMarker` resumes after a key (with a
+/// `VersionIdMarker`, after that key's `null` version, the same place); the markers are
+/// echoed, empty when not given, as AWS does.
+pub async fn list_versions(
+    store: &Arc<ObjectStore>,
+    input: ListObjectVersionsInput,
+) -> S3Result<S3Response<ListObjectVersionsOutput>> {
+    let max_keys = input.max_keys.unwrap_or(MAX_KEYS).clamp(0, MAX_KEYS);
+    let after = input.key_marker.clone().filter(|m| !m.is_empty());
+    let page = walk(
+        store,
+        &input.bucket,
+        &input.prefix,
+        &input.delimiter,
+        after,
+        max_keys,
+    )
+    .await?;
+    let encode = encoder(input.encoding_type.as_ref());
+    let mut versions = Vec::new();
+    let mut prefixes = Vec::new();
+    for entry in page.entries {
+        match entry {
+            ListEntry::Object(o) => versions.push(ObjectVersion {
+                e_tag: Some(ETag::Strong(o.etag.clone())),
+                is_latest: Some(true),
+                key: Some(encode(o.key.clone())),
+                last_modified: Some(timestamp(o.last_modified)),
+                owner: Some(super::owner()),
+                size: Some(o.size as i64),
+                storage_class: Some(ObjectVersionStorageClass::from_static(
+                    ObjectVersionStorageClass::STANDARD,
+                )),
+                version_id: Some("null".into()),
+                checksum_algorithm: o
+                    .attributes
+                    .checksum
+                    .as_ref()
+                    .map(|c| vec![ChecksumAlgorithm::from(c.algorithm.clone())]),
+                ..ObjectVersion::default()
+            }),
+            ListEntry::Prefix(p) => prefixes.push(CommonPrefix {
+                prefix: Some(encode(p)),
+            }),
+        }
+    }
+    let truncated = page.next_after.is_some();
+    Ok(S3Response::new(ListObjectVersionsOutput {
+        name: Some(input.bucket),
+        prefix: Some(encode(input.prefix.unwrap_or_default())),
+        delimiter: input.delimiter.filter(|d| !d.is_empty()).map(encode),
+        key_marker: Some(encode(input.key_marker.unwrap_or_default())),
+        version_id_marker: Some(input.version_id_marker.unwrap_or_default()),
+        max_keys: Some(max_keys),
+        is_truncated: Some(truncated),
+        next_key_marker: page.next_after.map(encode),
+        next_version_id_marker: truncated.then(|| "null".to_string()),
+        versions: (!versions.is_empty()).then_some(versions),
+        common_prefixes: (!prefixes.is_empty()).then_some(prefixes),
+        encoding_type: input.encoding_type,
+        ..ListObjectVersionsOutput::default()
+    }))
+}

@@ -79,6 +79,8 @@ pub static ROUTES: &[Route] = {
         r("DeleteObjects",                      "s3:DeleteObject",               Object),
         r("ListObjectsV2",                      "s3:ListBucket",                 Bucket),
         r("ListObjects",                        "s3:ListBucket",                 Bucket),
+        r("ListObjectVersions",                 "s3:ListBucketVersions",         Bucket),
+        r("GetBucketVersioning",                "s3:GetBucketVersioning",        Bucket),
         r("CopyObject",                         "s3:PutObject",                  Object),
         r("CreateMultipartUpload",              "s3:PutObject",                  Object),
         r("UploadPart",                         "s3:PutObject",                  Object),
@@ -230,6 +232,14 @@ fn removed((key, sequencer): (String, u64)) -> notify::Change {
         key,
         object: None,
         sequencer,
+    }
+}
+
+/// The owner lambent names in listings and ACLs: the account's one canonical user.
+fn owner() -> Owner {
+    Owner {
+        display_name: Some("lambent".into()),
+        id: Some("lambent".into()),
     }
 }
 
@@ -391,10 +401,12 @@ impl s3s::S3 for Api {
         let who = req.extensions.get::<auth::Authorized>();
         let mut refused = Vec::new();
         input.delete.objects.retain(|o| {
-            let ok = self
-                .access
-                .check_key(who, "s3:DeleteObject", &bucket, &o.key)
-                .is_ok();
+            let action = if o.version_id.is_some() {
+                "s3:DeleteObjectVersion"
+            } else {
+                "s3:DeleteObject"
+            };
+            let ok = self.access.check_key(who, action, &bucket, &o.key).is_ok();
             if !ok {
                 refused.push(o.key.clone());
             }
@@ -426,6 +438,32 @@ impl s3s::S3 for Api {
         req: S3Request<ListObjectsInput>,
     ) -> S3Result<S3Response<ListObjectsOutput>> {
         listing::list_v1(&self.store, req.input).await
+    }
+
+    async fn list_object_versions(
+        &self,
+        req: S3Request<ListObjectVersionsInput>,
+    ) -> S3Result<S3Response<ListObjectVersionsOutput>> {
+        listing::list_versions(&self.store, req.input).await
+    }
+
+    /// No bucket has had versioning turned on: the status is absent, as AWS answers for a
+    /// bucket that never had it.
+    async fn get_bucket_versioning(
+        &self,
+        req: S3Request<GetBucketVersioningInput>,
+    ) -> S3Result<S3Response<GetBucketVersioningOutput>> {
+        let bucket = req.input.bucket;
+        if blocking(&self.store, move |s| s.bucket(&bucket))
+            .await?
+            .is_none()
+        {
+            return Err(s3s::s3_error!(
+                NoSuchBucket,
+                "The specified bucket does not exist"
+            ));
+        }
+        Ok(S3Response::new(GetBucketVersioningOutput::default()))
     }
 
     async fn copy_object(

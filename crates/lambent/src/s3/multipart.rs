@@ -5,7 +5,7 @@
 use super::checksum::{self, set_checksum, Wanted};
 use super::copy::{copy_bytes, copy_range, open_source, source};
 use super::objects::{attributes, receive, Conditions};
-use super::{blocking, now_millis, timestamp};
+use super::{blocking, now_millis, owner, timestamp};
 use lambent_store::multipart::CompletedPart as StoredPart;
 use lambent_store::objects::{ObjectRecord, ObjectStore};
 use s3s::dto::*;
@@ -23,13 +23,6 @@ fn part_number(n: i32) -> S3Result<u32> {
             InvalidArgument,
             "Part number must be an integer between 1 and 10000, inclusive"
         ))
-    }
-}
-
-fn owner() -> Owner {
-    Owner {
-        display_name: Some("lambent".into()),
-        id: Some("lambent".into()),
     }
 }
 

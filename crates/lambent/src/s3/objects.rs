@@ -260,10 +260,22 @@ pub(super) fn no_such_key() -> S3Error {
     s3_error!(NoSuchKey, "The specified key does not exist.")
 }
 
+/// The version a request names, for a bucket whose every object is its `null` version (no
+/// bucket has versioning on yet): `Ok(true)` for `null`, `Ok(false)` for none, and S3's
+/// refusal of any other id, which can name nothing.
+pub(super) fn null_version(version_id: Option<&str>) -> S3Result<bool> {
+    match version_id {
+        None => Ok(false),
+        Some("null") => Ok(true),
+        Some(_) => Err(s3_error!(InvalidArgument, "Invalid version id specified")),
+    }
+}
+
 pub async fn get(
     store: &Arc<ObjectStore>,
     input: GetObjectInput,
 ) -> S3Result<S3Response<GetObjectOutput>> {
+    let named_null = null_version(input.version_id.as_deref())?;
     let (bucket, key) = (input.bucket.clone(), input.key.clone());
     let opened = blocking(store, move |s| {
         let Some((rec, mut file)) = s.open_object(&bucket, &key)? else {
@@ -328,6 +340,7 @@ pub async fn get(
             .or(attrs.content_disposition),
         content_language: input.response_content_language.or(attrs.content_language),
         cache_control: input.response_cache_control.or(attrs.cache_control),
+        version_id: named_null.then(|| "null".to_string()),
         ..GetObjectOutput::default()
     };
     set_checksum!(output, checksum);
@@ -397,6 +410,7 @@ pub async fn head(
     store: &Arc<ObjectStore>,
     input: HeadObjectInput,
 ) -> S3Result<S3Response<HeadObjectOutput>> {
+    let named_null = null_version(input.version_id.as_deref())?;
     let (bucket, key) = (input.bucket.clone(), input.key.clone());
     let rec = blocking(store, move |s| {
         let rec = s.head(&bucket, &key)?;
@@ -429,6 +443,7 @@ pub async fn head(
         content_disposition: attrs.content_disposition,
         content_language: attrs.content_language,
         cache_control: attrs.cache_control,
+        version_id: named_null.then(|| "null".to_string()),
         ..HeadObjectOutput::default()
     };
     set_checksum!(output, checksum);
@@ -440,8 +455,13 @@ pub async fn delete(
     store: &Arc<ObjectStore>,
     input: DeleteObjectInput,
 ) -> S3Result<(S3Response<DeleteObjectOutput>, u64)> {
+    let named_null = null_version(input.version_id.as_deref())?;
     let sequencer = blocking(store, move |s| s.delete(&input.bucket, &input.key)).await?;
-    Ok((S3Response::new(DeleteObjectOutput::default()), sequencer))
+    let output = DeleteObjectOutput {
+        version_id: named_null.then(|| "null".to_string()),
+        ..DeleteObjectOutput::default()
+    };
+    Ok((S3Response::new(output), sequencer))
 }
 
 /// DeleteObjects, in one transaction; returns each removed key with its sequencer.
@@ -451,7 +471,21 @@ pub async fn delete_many(
 ) -> S3Result<(S3Response<DeleteObjectsOutput>, Vec<(String, u64)>)> {
     let quiet = input.delete.quiet.unwrap_or(false);
     let bucket = input.bucket;
-    let keys: Vec<String> = input.delete.objects.into_iter().map(|o| o.key).collect();
+    // A version id other than `null` names nothing: reported, the rest deleted.
+    let mut errors = Vec::new();
+    let mut named = Vec::new();
+    for o in input.delete.objects {
+        match null_version(o.version_id.as_deref()) {
+            Ok(null) => named.push((o.key, null)),
+            Err(_) => errors.push(Error {
+                key: Some(o.key),
+                version_id: o.version_id,
+                code: Some("NoSuchVersion".into()),
+                message: Some("The specified version does not exist.".into()),
+            }),
+        }
+    }
+    let keys: Vec<String> = named.iter().map(|(k, _)| k.clone()).collect();
     let (keys, sequencers) = blocking(store, move |s| {
         let sequencers = s.delete_many(&bucket, &keys)?;
         Ok((keys, sequencers))
@@ -460,15 +494,18 @@ pub async fn delete_many(
     let deleted = if quiet {
         Vec::new()
     } else {
-        keys.iter()
-            .map(|key| DeletedObject {
+        named
+            .iter()
+            .map(|(key, null)| DeletedObject {
                 key: Some(key.clone()),
+                version_id: null.then(|| "null".to_string()),
                 ..DeletedObject::default()
             })
             .collect()
     };
     let output = DeleteObjectsOutput {
         deleted: Some(deleted),
+        errors: (!errors.is_empty()).then_some(errors),
         ..DeleteObjectsOutput::default()
     };
     Ok((
