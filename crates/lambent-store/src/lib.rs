@@ -16,6 +16,7 @@ pub mod objects;
 pub mod policies;
 pub mod queue;
 pub mod usage;
+pub mod versions;
 
 pub use blobs::StoredCode;
 pub use functions::{FunctionRecord, ProvisionedConfig};

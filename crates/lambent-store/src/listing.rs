@@ -46,7 +46,7 @@ impl ObjectStore {
         let db = self.reader();
         let mut stmt = db
             .prepare(
-                "SELECT key, size, etag, last_modified, attributes, file, sequencer
+                "SELECT key, size, etag, last_modified, attributes, file, sequencer, version_id
                  FROM objects WHERE bucket = ?1 AND key >= ?2 ORDER BY key",
             )
             .map_err(sql("listing objects"))?;

@@ -12,7 +12,10 @@
 //! transaction (one WAL `fsync`), each still answered only once its row is durable. Reads
 //! use connections of their own, so they never wait for a commit.
 //! Multipart uploads (`crate::multipart`) share the database and the `data/` directory: their
-//! parts are written the same way, and a part row names its file as an object row does.
+//! parts are written the same way, and a part row names its file as an object row does. In a
+//! bucket that has had versioning, `crate::versions` keeps every version: a commit also writes
+//! the version's row, in the same transaction, and a replaced file stays while a version
+//! names it.
 //!
 //! Invariant: no HTTP and no XML; an object exists for readers exactly when its row is
 //! committed, and a row never names a file that was not synced first.
@@ -27,6 +30,7 @@ use std::sync::{Arc, Mutex};
 
 pub use crate::listing::{ListEntry, ListQuery, Listing};
 use crate::notifications::Sequencers;
+use crate::versions::{Deletion, Versioning};
 
 /// Failures of the object store, each naming the step that failed.
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +51,8 @@ pub enum ObjectError {
         key: String,
         source: serde_json::Error,
     },
+    #[error("no version of {0} has the id given")]
+    NoSuchVersion(String),
     #[error("the upload {0} does not exist")]
     NoSuchUpload(String),
     #[error("part {0} was not uploaded or its ETag differs")]
@@ -121,7 +127,17 @@ pub struct ObjectRecord {
     /// The notification sequencer of the commit that wrote this version
     /// (`crate::notifications`).
     pub sequencer: u64,
+    /// The version this record is (`null` for the null version), or `None` in a bucket
+    /// that never had versioning (`crate::versions`).
+    pub version_id: Option<String>,
     file: String,
+}
+
+impl ObjectRecord {
+    /// The name of its data file under `data/`.
+    pub(crate) fn file_name(&self) -> &str {
+        &self.file
+    }
 }
 
 /// An object being written aside: bytes go to a temp file while their size and MD5 are
@@ -234,9 +250,15 @@ struct RowWrite {
     done: Arc<Mutex<Option<RowOutcome>>>,
 }
 
-/// A committed row's outcome: the file the key named before, if any, and the row's
-/// sequencer.
-type RowOutcome = Result<(Option<String>, u64), ObjectError>;
+/// A committed row's outcome: the file no row names any more (the key's previous content,
+/// unless a version keeps it), the row's sequencer and the version it made.
+type RowOutcome = Result<Committed, ObjectError>;
+
+struct Committed {
+    replaced: Option<String>,
+    sequencer: u64,
+    version_id: Option<String>,
+}
 
 impl ObjectStore {
     /// Opens (creating if needed) the store under `root`, removing what a crash left behind.
@@ -266,6 +288,9 @@ impl ObjectStore {
         )
         .map_err(sql("creating the objects schema"))?;
         add_sequencer_column(&conn)?;
+        add_version_column(&conn)?;
+        conn.execute_batch(crate::versions::SCHEMA)
+            .map_err(sql("creating the objects schema"))?;
         conn.execute_batch(crate::multipart::SCHEMA)
             .map_err(sql("creating the objects schema"))?;
         conn.execute_batch(crate::notifications::SCHEMA)
@@ -339,7 +364,10 @@ impl ObjectStore {
         let named: HashSet<String> = {
             let db = self.db();
             let mut stmt = db
-                .prepare("SELECT file FROM objects UNION ALL SELECT file FROM parts")
+                .prepare(
+                    "SELECT file FROM objects UNION ALL SELECT file FROM parts
+                     UNION ALL SELECT file FROM versions WHERE file IS NOT NULL",
+                )
                 .map_err(sql("listing data files"))?;
             let rows = stmt
                 .query_map([], |r| r.get::<_, String>(0))
@@ -419,9 +447,11 @@ impl ObjectStore {
     pub fn delete_bucket(&self, name: &str) -> Result<(), ObjectError> {
         let mut db = self.db();
         let tx = db.transaction().map_err(sql("deleting a bucket"))?;
+        // Noncurrent versions and delete markers count, as on S3.
         let has_object: bool = tx
             .query_row(
-                "SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = ?1)",
+                "SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = ?1)
+                     OR EXISTS (SELECT 1 FROM versions WHERE bucket = ?1)",
                 [name],
                 |r| r.get(0),
             )
@@ -440,6 +470,8 @@ impl ObjectStore {
         tx.execute("DELETE FROM bucket_policies WHERE bucket = ?1", [name])
             .map_err(sql("deleting a bucket"))?;
         tx.execute("DELETE FROM public_access_blocks WHERE bucket = ?1", [name])
+            .map_err(sql("deleting a bucket"))?;
+        tx.execute("DELETE FROM bucket_versioning WHERE bucket = ?1", [name])
             .map_err(sql("deleting a bucket"))?;
         tx.commit().map_err(sql("deleting a bucket"))?;
         drop(db);
@@ -534,15 +566,17 @@ impl ObjectStore {
             last_modified: now,
             attributes,
             sequencer: 0,
+            version_id: None,
             file: settled.name,
         };
         match self.commit_row(bucket, &record) {
-            Ok((old, sequencer)) => {
-                if let Some(old) = old {
+            Ok(c) => {
+                if let Some(old) = c.replaced {
                     let _ = std::fs::remove_file(self.data.join(old));
                 }
                 Ok(ObjectRecord {
-                    sequencer,
+                    sequencer: c.sequencer,
+                    version_id: c.version_id,
                     ..record
                 })
             }
@@ -652,7 +686,7 @@ impl ObjectStore {
         let row = self
             .reader()
             .prepare_cached(
-                "SELECT key, size, etag, last_modified, attributes, file, sequencer
+                "SELECT key, size, etag, last_modified, attributes, file, sequencer, version_id
                  FROM objects WHERE bucket = ?1 AND key = ?2",
             )
             .and_then(|mut s| s.query_row(params![bucket, key], row_parts).optional())
@@ -685,19 +719,25 @@ impl ObjectStore {
         })
     }
 
-    /// Deletes a key; true if it existed. Deleting a missing key is not an error.
-    /// Removes a key; returns the change's sequencer. Removing a key that does not exist
-    /// succeeds, as on S3.
+    /// Removes a key (or, with `version_id`, one version of it); returns the change's
+    /// sequencer. Removing a key that does not exist succeeds, as on S3 (in a versioned
+    /// bucket, it makes a delete marker).
     pub fn delete(&self, bucket: &str, key: &str) -> Result<u64, ObjectError> {
-        let sequencers = self.delete_many(bucket, std::slice::from_ref(&key.to_string()))?;
-        Ok(sequencers.first().copied().unwrap_or_default())
+        let mut done = self.delete_many(bucket, &[(key.to_string(), None)])?;
+        Ok(done.pop().and_then(Result::ok).map_or(0, |d| d.sequencer))
     }
 
-    /// Removes keys in one transaction; returns each removal's sequencer, in order.
-    pub fn delete_many(&self, bucket: &str, keys: &[String]) -> Result<Vec<u64>, ObjectError> {
-        let (first, old) = {
+    /// Removes keys or versions in one transaction, each as S3's DeleteObject does for the
+    /// bucket's versioning state (`crate::versions`); one outcome per target, in order. In
+    /// an unversioned bucket a version id other than `null` names nothing (`NoSuchVersion`).
+    pub fn delete_many(
+        &self,
+        bucket: &str,
+        targets: &[(String, Option<String>)],
+    ) -> Result<Vec<Result<Deletion, ObjectError>>, ObjectError> {
+        let (outcomes, files) = {
             let mut db = self.db();
-            let first = self.take_sequencers(&db, keys.len() as u64)?;
+            let first = self.take_sequencers(&db, targets.len() as u64)?;
             let tx = db.transaction().map_err(sql("deleting objects"))?;
             let exists: bool = tx
                 .query_row(
@@ -709,24 +749,100 @@ impl ObjectStore {
             if !exists {
                 return Err(ObjectError::NoSuchBucket(bucket.to_string()));
             }
-            let mut old = Vec::new();
-            for key in keys {
-                let file: Option<String> = tx
-                    .prepare_cached(
-                        "DELETE FROM objects WHERE bucket = ?1 AND key = ?2 RETURNING file",
-                    )
-                    .and_then(|mut s| s.query_row(params![bucket, key], |r| r.get(0)).optional())
-                    .map_err(sql("deleting objects"))?;
-                old.extend(file);
+            let versioning = crate::versions::state(&tx, bucket)?;
+            let mut files = Vec::new();
+            let mut outcomes = Vec::new();
+            for (sequencer, (key, version_id)) in (first..).zip(targets) {
+                // A version that cannot exist is that target's refusal; any other failure
+                // rolls the whole transaction back.
+                match delete_one(
+                    &tx,
+                    versioning,
+                    bucket,
+                    key,
+                    version_id.as_deref(),
+                    sequencer,
+                    &mut files,
+                ) {
+                    Err(e @ ObjectError::NoSuchVersion(_)) => outcomes.push(Err(e)),
+                    Err(e) => return Err(e),
+                    Ok(d) => outcomes.push(Ok(d)),
+                }
             }
             tx.commit().map_err(sql("deleting objects"))?;
-            (first, old)
+            (outcomes, files)
         };
-        for file in &old {
+        for file in &files {
             let _ = std::fs::remove_file(self.data.join(file));
         }
-        Ok((first..first + keys.len() as u64).collect())
+        Ok(outcomes)
     }
+}
+
+/// One target of [`ObjectStore::delete_many`], inside its transaction; files no row names
+/// any more are added to `files`, removed after the commit.
+fn delete_one(
+    tx: &rusqlite::Transaction<'_>,
+    versioning: Versioning,
+    bucket: &str,
+    key: &str,
+    version_id: Option<&str>,
+    sequencer: u64,
+    files: &mut Vec<String>,
+) -> Result<Deletion, ObjectError> {
+    let remove_current = |files: &mut Vec<String>, keep_file: bool| {
+        let file: Option<String> = tx
+            .prepare_cached("DELETE FROM objects WHERE bucket = ?1 AND key = ?2 RETURNING file")
+            .and_then(|mut s| s.query_row(params![bucket, key], |r| r.get(0)).optional())
+            .map_err(sql("deleting objects"))?;
+        if !keep_file {
+            files.extend(file);
+        }
+        Ok::<_, ObjectError>(())
+    };
+    let deletion =
+        |version_id: Option<String>, delete_marker: bool, marker_created: bool| Deletion {
+            key: key.to_string(),
+            version_id,
+            delete_marker,
+            marker_created,
+            sequencer,
+        };
+    match (versioning, version_id) {
+        (Versioning::Unversioned, None | Some("null")) => {
+            remove_current(files, false)?;
+            Ok(deletion(version_id.map(str::to_string), false, false))
+        }
+        (Versioning::Unversioned, Some(_)) => Err(ObjectError::NoSuchVersion(key.to_string())),
+        (Versioning::Enabled | Versioning::Suspended, None) => {
+            // A delete marker becomes the key's newest version; the object versions stay.
+            let id = if versioning == Versioning::Enabled {
+                crate::versions::new_version_id()
+            } else {
+                let old = crate::versions::remove_version(tx, bucket, key, "null")?;
+                files.extend(old.and_then(|(file, _)| file));
+                "null".to_string()
+            };
+            crate::versions::insert_version(tx, bucket, key, &id, sequencer, None, now_ms())?;
+            remove_current(files, true)?;
+            Ok(deletion(Some(id), true, true))
+        }
+        (Versioning::Enabled | Versioning::Suspended, Some(id)) => {
+            let removed = crate::versions::remove_version(tx, bucket, key, id)?;
+            let was_marker = removed.as_ref().is_some_and(|(_, marker)| *marker);
+            if let Some((file, _)) = removed {
+                files.extend(file);
+                crate::versions::promote(tx, bucket, key)?;
+            }
+            Ok(deletion(Some(id.to_string()), was_marker, false))
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// Stores made before sequencers were kept per object have no `sequencer` column: adds it.
@@ -742,7 +858,30 @@ fn add_sequencer_column(db: &rusqlite::Connection) -> Result<(), ObjectError> {
     Ok(())
 }
 
-pub(crate) type RowParts = (String, i64, String, i64, String, String, i64);
+pub(crate) type RowParts = (
+    String,
+    i64,
+    String,
+    i64,
+    String,
+    String,
+    i64,
+    Option<String>,
+);
+
+/// Stores made before versions were kept have no `version_id` column: adds it (NULL: the
+/// objects of a bucket that never had versioning).
+fn add_version_column(db: &rusqlite::Connection) -> Result<(), ObjectError> {
+    let has = db
+        .prepare("SELECT 1 FROM pragma_table_info('objects') WHERE name = 'version_id'")
+        .and_then(|mut s| s.exists([]))
+        .map_err(sql("reading the objects schema"))?;
+    if !has {
+        db.execute_batch("ALTER TABLE objects ADD COLUMN version_id TEXT")
+            .map_err(sql("adding the version column"))?;
+    }
+    Ok(())
+}
 
 fn take<T>(slot: &Mutex<Option<T>>) -> Option<T> {
     slot.lock().unwrap_or_else(|e| e.into_inner()).take()
@@ -757,17 +896,38 @@ fn commit_one(tx: &rusqlite::Transaction<'_>, row: &RowWrite, sequencer: u64) ->
         return Err(ObjectError::NoSuchBucket(row.bucket.clone()));
     }
     let record = &row.record;
-    let old: Option<String> = tx
+    let current: Option<String> = tx
         .prepare_cached("SELECT file FROM objects WHERE bucket = ?1 AND key = ?2")
         .and_then(|mut s| {
             s.query_row(params![row.bucket, record.key], |r| r.get(0))
                 .optional()
         })
         .map_err(sql("committing an object"))?;
+    // Unversioned: the new content replaces the old, whose file goes. Enabled: a new version,
+    // every old one kept. Suspended: the new `null` version replaces the old `null` one.
+    let (version_id, replaced) = match crate::versions::state(tx, &row.bucket)? {
+        Versioning::Unversioned => (None, current),
+        Versioning::Enabled => (Some(crate::versions::new_version_id()), None),
+        Versioning::Suspended => {
+            let old = crate::versions::remove_version(tx, &row.bucket, &record.key, "null")?;
+            (Some("null".to_string()), old.and_then(|(file, _)| file))
+        }
+    };
+    if let Some(id) = &version_id {
+        crate::versions::insert_version(
+            tx,
+            &row.bucket,
+            &record.key,
+            id,
+            sequencer,
+            Some((record, &row.attributes)),
+            record.last_modified,
+        )?;
+    }
     tx.prepare_cached(
         "INSERT OR REPLACE INTO objects
-             (bucket, key, size, etag, last_modified, attributes, file, sequencer)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+             (bucket, key, size, etag, last_modified, attributes, file, sequencer, version_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -778,11 +938,16 @@ fn commit_one(tx: &rusqlite::Transaction<'_>, row: &RowWrite, sequencer: u64) ->
             record.last_modified,
             row.attributes,
             record.file,
-            sequencer as i64
+            sequencer as i64,
+            version_id
         ])
     })
     .map_err(sql("committing an object"))?;
-    Ok((old, sequencer))
+    Ok(Committed {
+        replaced,
+        sequencer,
+        version_id,
+    })
 }
 
 pub(crate) fn row_parts(r: &rusqlite::Row<'_>) -> rusqlite::Result<RowParts> {
@@ -794,11 +959,12 @@ pub(crate) fn row_parts(r: &rusqlite::Row<'_>) -> rusqlite::Result<RowParts> {
         r.get(4)?,
         r.get(5)?,
         r.get(6)?,
+        r.get(7)?,
     ))
 }
 
 pub(crate) fn record(
-    (key, size, etag, last_modified, attributes, file, sequencer): RowParts,
+    (key, size, etag, last_modified, attributes, file, sequencer, version_id): RowParts,
 ) -> Result<ObjectRecord, ObjectError> {
     let attributes = serde_json::from_str(&attributes).map_err(|source| ObjectError::Decode {
         key: key.clone(),
@@ -811,6 +977,7 @@ pub(crate) fn record(
         last_modified,
         attributes,
         sequencer: sequencer as u64,
+        version_id,
         file,
     })
 }

@@ -199,14 +199,14 @@ impl S3Access for SessionTokenCheck {
                 .get("x-amz-copy-source")
                 .and_then(|v| v.to_str().ok())
             {
-                let source = source.split('?').next().unwrap_or("");
+                let (source, source_query) = source.split_once('?').unwrap_or((source, ""));
                 let source = percent_encoding::percent_decode_str(source.trim_start_matches('/'))
                     .decode_utf8_lossy()
                     .into_owned();
                 let source_bucket = source.split('/').next().unwrap_or("");
                 self.0.check(
                     &who,
-                    "s3:GetObject",
+                    versioned("s3:GetObject", source_query),
                     Some(source_bucket),
                     &format!("arn:aws:s3:::{source}"),
                     &[],

@@ -2,9 +2,10 @@
 //! `x-amz-copy-source`, checked against the `x-amz-copy-source-if-*` conditions, whose bytes
 //! (or a range of them) are streamed into a new pending file and committed like a put.
 
-use super::objects::{attributes, no_such_key, precondition_failed, Conditions};
+use super::objects::{attributes, not_found, precondition_failed, Conditions};
 use super::{blocking, now_millis, timestamp};
-use lambent_store::objects::{ObjectError, ObjectRecord, ObjectStore, PendingObject};
+use lambent_store::objects::{ObjectRecord, ObjectStore, PendingObject};
+use lambent_store::versions::Opened;
 use s3s::dto::*;
 use s3s::{s3_error, S3Error, S3ErrorCode, S3Response, S3Result};
 use std::fs::File;
@@ -12,9 +13,24 @@ use std::sync::Arc;
 
 /// A copy source's bucket and key, or `InvalidArgument` for forms lambent has no notion of
 /// (access points).
-pub(super) fn source(copy_source: &CopySource) -> S3Result<(String, String)> {
+/// The source's bucket, key and version (`?versionId=`), as `x-amz-copy-source` names them.
+pub(super) struct Source {
+    pub bucket: String,
+    pub key: String,
+    pub version_id: Option<String>,
+}
+
+pub(super) fn source(copy_source: &CopySource) -> S3Result<Source> {
     match copy_source {
-        CopySource::Bucket { bucket, key, .. } => Ok((bucket.to_string(), key.to_string())),
+        CopySource::Bucket {
+            bucket,
+            key,
+            version_id,
+        } => Ok(Source {
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+            version_id: version_id.as_deref().map(str::to_string),
+        }),
         _ => Err(s3_error!(
             InvalidArgument,
             "Copy Source must mention the source bucket and key: sourcebucket/sourcekey"
@@ -26,18 +42,29 @@ pub(super) fn source(copy_source: &CopySource) -> S3Result<(String, String)> {
 /// If-None-Match or If-Modified-Since is a 412 here, as AWS answers.
 pub(super) async fn open_source(
     store: &Arc<ObjectStore>,
-    bucket: String,
-    key: String,
+    source: Source,
     conditions: Conditions,
 ) -> S3Result<(ObjectRecord, File)> {
     let opened = blocking(store, move |s| {
-        if s.bucket(&bucket)?.is_none() {
-            return Err(ObjectError::NoSuchBucket(bucket));
-        }
-        s.open_object(&bucket, &key)
+        s.open_at(
+            &source.bucket,
+            &source.key,
+            source.version_id.as_deref(),
+            true,
+        )
     })
     .await?;
-    let (rec, file) = opened.ok_or_else(no_such_key)?;
+    let (rec, file) = match opened {
+        Opened::Object(rec, Some(file)) => (*rec, file),
+        // A delete marker named by its id cannot be copied: S3 says 400 for it.
+        Opened::DeleteMarker(_) => {
+            return Err(s3_error!(
+                InvalidRequest,
+                "The source of a copy request may not specifically refer to a delete marker by version id."
+            ))
+        }
+        other => return Err(not_found(other)),
+    };
     conditions.check(&rec).map_err(|e| {
         if *e.code() == S3ErrorCode::NotModified {
             precondition_failed()
@@ -67,12 +94,13 @@ pub async fn copy_object(
     store: &Arc<ObjectStore>,
     input: CopyObjectInput,
 ) -> S3Result<(S3Response<CopyObjectOutput>, ObjectRecord)> {
-    let (src_bucket, src_key) = source(&input.copy_source)?;
+    let src = source(&input.copy_source)?;
     let replace = input
         .metadata_directive
         .as_ref()
         .is_some_and(|d| d.as_str() == MetadataDirective::REPLACE);
-    if src_bucket == input.bucket && src_key == input.key && !replace {
+    // Copying a version of a key onto the key is restoring it, which S3 allows.
+    if src.bucket == input.bucket && src.key == input.key && src.version_id.is_none() && !replace {
         return Err(s3_error!(
             InvalidRequest,
             "This copy request is illegal because it is trying to copy an object to itself \
@@ -86,7 +114,8 @@ pub async fn copy_object(
         if_modified_since: input.copy_source_if_modified_since,
         if_unmodified_since: input.copy_source_if_unmodified_since,
     };
-    let (source, file) = open_source(store, src_bucket, src_key, conditions).await?;
+    let source_version = src.version_id.clone();
+    let (source, file) = open_source(store, src, conditions).await?;
     // COPY (the default) keeps the source's content headers and metadata and ignores the
     // request's; REPLACE takes them all from the request. The bytes, and so their
     // checksum, are the source's either way.
@@ -116,6 +145,8 @@ pub async fn copy_object(
             last_modified: Some(timestamp(record.last_modified)),
             ..CopyObjectResult::default()
         }),
+        version_id: record.version_id.clone(),
+        copy_source_version_id: source_version.or_else(|| source.version_id.clone()),
         ..CopyObjectOutput::default()
     };
     Ok((S3Response::new(output), record))

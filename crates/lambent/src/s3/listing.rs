@@ -1,9 +1,11 @@
-//! ListObjectsV2 and ListObjects (v1): prefix, delimiter, max-keys, continuation tokens,
-//! start-after or marker, and `encoding-type=url`.
+//! ListObjectsV2, ListObjects (v1) and ListObjectVersions: prefix, delimiter, max-keys,
+//! continuation tokens, start-after or marker (key and version-id markers), and
+//! `encoding-type=url`.
 
 use super::{blocking, timestamp};
 use base64::Engine;
 use lambent_store::objects::{ListEntry, ListQuery, Listing, ObjectStore};
+use lambent_store::versions::{Version, VersionEntry, VersionQuery};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use s3s::dto::*;
 use s3s::{s3_error, S3Response, S3Result};
@@ -176,33 +178,46 @@ fn entries(
     (contents, prefixes)
 }
 
-/// ListObjectVersions of a bucket whose every object is its `null` version: the keys'
-/// walk, each the latest (and only) version. `KeyMarker` resumes after a key (with a
-/// `VersionIdMarker`, after that key's `null` version, the same place); the markers are
-/// echoed, empty when not given, as AWS does.
+/// ListObjectVersions: each key's versions newest first (delete markers among them), keys
+/// in byte order, rolled up at the delimiter like the key listings; an unversioned bucket's
+/// objects are their latest `null` versions. The markers are echoed, empty when not given,
+/// as AWS does.
 pub async fn list_versions(
     store: &Arc<ObjectStore>,
     input: ListObjectVersionsInput,
 ) -> S3Result<S3Response<ListObjectVersionsOutput>> {
     let max_keys = input.max_keys.unwrap_or(MAX_KEYS).clamp(0, MAX_KEYS);
-    let after = input.key_marker.clone().filter(|m| !m.is_empty());
-    let page = walk(
-        store,
-        &input.bucket,
-        &input.prefix,
-        &input.delimiter,
-        after,
-        max_keys,
-    )
+    let (bucket, prefix, delimiter) = (
+        input.bucket.clone(),
+        input.prefix.clone().unwrap_or_default(),
+        input.delimiter.clone(),
+    );
+    let (key_marker, version_marker) = (input.key_marker.clone(), input.version_id_marker.clone());
+    let page = blocking(store, move |s| {
+        s.list_versions(
+            &bucket,
+            &VersionQuery {
+                prefix: &prefix,
+                delimiter: delimiter.as_deref(),
+                key_marker: key_marker.as_deref(),
+                version_id_marker: version_marker.as_deref(),
+                max_keys: max_keys as usize,
+            },
+        )
+    })
     .await?;
     let encode = encoder(input.encoding_type.as_ref());
     let mut versions = Vec::new();
+    let mut markers = Vec::new();
     let mut prefixes = Vec::new();
     for entry in page.entries {
         match entry {
-            ListEntry::Object(o) => versions.push(ObjectVersion {
+            VersionEntry::Version {
+                version: Version::Object(o),
+                is_latest,
+            } => versions.push(ObjectVersion {
                 e_tag: Some(ETag::Strong(o.etag.clone())),
-                is_latest: Some(true),
+                is_latest: Some(is_latest),
                 key: Some(encode(o.key.clone())),
                 last_modified: Some(timestamp(o.last_modified)),
                 owner: Some(super::owner()),
@@ -210,7 +225,7 @@ pub async fn list_versions(
                 storage_class: Some(ObjectVersionStorageClass::from_static(
                     ObjectVersionStorageClass::STANDARD,
                 )),
-                version_id: Some("null".into()),
+                version_id: Some(o.version_id.clone().unwrap_or_else(|| "null".into())),
                 checksum_algorithm: o
                     .attributes
                     .checksum
@@ -218,12 +233,30 @@ pub async fn list_versions(
                     .map(|c| vec![ChecksumAlgorithm::from(c.algorithm.clone())]),
                 ..ObjectVersion::default()
             }),
-            ListEntry::Prefix(p) => prefixes.push(CommonPrefix {
+            VersionEntry::Version {
+                version:
+                    Version::DeleteMarker {
+                        key,
+                        version_id,
+                        last_modified,
+                    },
+                is_latest,
+            } => markers.push(DeleteMarkerEntry {
+                is_latest: Some(is_latest),
+                key: Some(encode(key)),
+                last_modified: Some(timestamp(last_modified)),
+                owner: Some(super::owner()),
+                version_id: Some(version_id),
+            }),
+            VersionEntry::Prefix(p) => prefixes.push(CommonPrefix {
                 prefix: Some(encode(p)),
             }),
         }
     }
-    let truncated = page.next_after.is_some();
+    let (next_key, next_version) = match page.next {
+        Some((key, version)) => (Some(encode(key)), version),
+        None => (None, None),
+    };
     Ok(S3Response::new(ListObjectVersionsOutput {
         name: Some(input.bucket),
         prefix: Some(encode(input.prefix.unwrap_or_default())),
@@ -231,10 +264,11 @@ pub async fn list_versions(
         key_marker: Some(encode(input.key_marker.unwrap_or_default())),
         version_id_marker: Some(input.version_id_marker.unwrap_or_default()),
         max_keys: Some(max_keys),
-        is_truncated: Some(truncated),
-        next_key_marker: page.next_after.map(encode),
-        next_version_id_marker: truncated.then(|| "null".to_string()),
+        is_truncated: Some(next_key.is_some()),
+        next_key_marker: next_key,
+        next_version_id_marker: next_version,
         versions: (!versions.is_empty()).then_some(versions),
+        delete_markers: (!markers.is_empty()).then_some(markers),
         common_prefixes: (!prefixes.is_empty()).then_some(prefixes),
         encoding_type: input.encoding_type,
         ..ListObjectVersionsOutput::default()

@@ -31,6 +31,7 @@ pub use policy::BucketPolicies;
 
 use crate::auth::{Authorizer, KeyRing};
 use lambent_store::objects::{ObjectError, ObjectStore};
+use lambent_store::versions::Versioning;
 use s3s::dto::*;
 use s3s::{S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 use std::sync::Arc;
@@ -81,6 +82,7 @@ pub static ROUTES: &[Route] = {
         r("ListObjects",                        "s3:ListBucket",                 Bucket),
         r("ListObjectVersions",                 "s3:ListBucketVersions",         Bucket),
         r("GetBucketVersioning",                "s3:GetBucketVersioning",        Bucket),
+        r("PutBucketVersioning",                "s3:PutBucketVersioning",        Bucket),
         r("CopyObject",                         "s3:PutObject",                  Object),
         r("CreateMultipartUpload",              "s3:PutObject",                  Object),
         r("UploadPart",                         "s3:PutObject",                  Object),
@@ -221,17 +223,24 @@ fn created(event: &'static str, record: lambent_store::objects::ObjectRecord) ->
         event,
         key: record.key,
         object: Some((record.size, record.etag)),
+        version_id: record.version_id,
         sequencer: record.sequencer,
     }
 }
 
-/// A removed key, with the removal's sequencer, as a notification [`notify::Change`].
-fn removed((key, sequencer): (String, u64)) -> notify::Change {
+/// A deletion, with its sequencer, as a notification [`notify::Change`]: a version removed,
+/// or a delete marker created.
+fn removed(d: lambent_store::versions::Deletion) -> notify::Change {
     notify::Change {
-        event: "ObjectRemoved:Delete",
-        key,
+        event: if d.marker_created {
+            "ObjectRemoved:DeleteMarkerCreated"
+        } else {
+            "ObjectRemoved:Delete"
+        },
+        key: d.key,
         object: None,
-        sequencer,
+        version_id: d.version_id,
+        sequencer: d.sequencer,
     }
 }
 
@@ -383,9 +392,9 @@ impl s3s::S3 for Api {
         req: S3Request<DeleteObjectInput>,
     ) -> S3Result<S3Response<DeleteObjectOutput>> {
         let caller = notify::Caller::of(&req);
-        let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
-        let (resp, sequencer) = objects::delete(&self.store, req.input).await?;
-        self.notified(caller, &bucket, vec![removed((key, sequencer))], resp)
+        let bucket = req.input.bucket.clone();
+        let (resp, deletion) = objects::delete(&self.store, req.input).await?;
+        self.notified(caller, &bucket, vec![removed(deletion)], resp)
             .await
     }
 
@@ -412,7 +421,7 @@ impl s3s::S3 for Api {
             }
             ok
         });
-        let (mut resp, keys) = objects::delete_many(&self.store, input).await?;
+        let (mut resp, deletions) = objects::delete_many(&self.store, input).await?;
         if !refused.is_empty() {
             let errors = resp.output.errors.get_or_insert_with(Vec::new);
             errors.extend(refused.into_iter().map(|key| Error {
@@ -422,7 +431,7 @@ impl s3s::S3 for Api {
                 ..Error::default()
             }));
         }
-        let changes = keys.into_iter().map(removed).collect();
+        let changes = deletions.into_iter().map(removed).collect();
         self.notified(caller, &bucket, changes, resp).await
     }
 
@@ -447,23 +456,48 @@ impl s3s::S3 for Api {
         listing::list_versions(&self.store, req.input).await
     }
 
-    /// No bucket has had versioning turned on: the status is absent, as AWS answers for a
-    /// bucket that never had it.
+    /// The status is absent for a bucket that never had versioning, as AWS answers.
     async fn get_bucket_versioning(
         &self,
         req: S3Request<GetBucketVersioningInput>,
     ) -> S3Result<S3Response<GetBucketVersioningOutput>> {
         let bucket = req.input.bucket;
-        if blocking(&self.store, move |s| s.bucket(&bucket))
-            .await?
-            .is_none()
+        let state = blocking(&self.store, move |s| s.versioning(&bucket)).await?;
+        Ok(S3Response::new(GetBucketVersioningOutput {
+            status: (state != Versioning::Unversioned)
+                .then(|| BucketVersioningStatus::from(state.as_str().to_string())),
+            ..GetBucketVersioningOutput::default()
+        }))
+    }
+
+    async fn put_bucket_versioning(
+        &self,
+        req: S3Request<PutBucketVersioningInput>,
+    ) -> S3Result<S3Response<PutBucketVersioningOutput>> {
+        let config = req.input.versioning_configuration;
+        if config
+            .mfa_delete
+            .as_ref()
+            .is_some_and(|m| m.as_str() == MFADelete::ENABLED)
         {
             return Err(s3s::s3_error!(
-                NoSuchBucket,
-                "The specified bucket does not exist"
+                NotImplemented,
+                "lambent has no MFA devices: MFA delete cannot be enabled."
             ));
         }
-        Ok(S3Response::new(GetBucketVersioningOutput::default()))
+        let state = match config.status.as_ref().map(|s| s.as_str()) {
+            Some(BucketVersioningStatus::ENABLED) => Versioning::Enabled,
+            Some(BucketVersioningStatus::SUSPENDED) => Versioning::Suspended,
+            _ => {
+                return Err(s3s::s3_error!(
+                    MalformedXML,
+                    "The XML you provided was not well-formed or did not validate against our published schema"
+                ))
+            }
+        };
+        let bucket = req.input.bucket;
+        blocking(&self.store, move |s| s.set_versioning(&bucket, state)).await?;
+        Ok(S3Response::new(PutBucketVersioningOutput::default()))
     }
 
     async fn copy_object(

@@ -101,14 +101,14 @@ pub async fn upload_part_copy(
     let number = part_number(input.part_number)?;
     let (bucket, key, id) = (input.bucket, input.key, input.upload_id);
     require_upload(store, &bucket, &key, &id).await?;
-    let (src_bucket, src_key) = source(&input.copy_source)?;
+    let src = source(&input.copy_source)?;
     let conditions = Conditions {
         if_match: input.copy_source_if_match,
         if_none_match: input.copy_source_if_none_match,
         if_modified_since: input.copy_source_if_modified_since,
         if_unmodified_since: input.copy_source_if_unmodified_since,
     };
-    let (rec, file) = open_source(store, src_bucket, src_key, conditions).await?;
+    let (rec, file) = open_source(store, src, conditions).await?;
     let (start, len) = match &input.copy_source_range {
         Some(range) => copy_range(range, rec.size)?,
         None => (0, rec.size),
@@ -160,6 +160,7 @@ pub async fn complete(
         bucket: Some(input.bucket),
         key: Some(input.key),
         e_tag: Some(ETag::Strong(record.etag.clone())),
+        version_id: record.version_id.clone(),
         ..CompleteMultipartUploadOutput::default()
     };
     Ok((S3Response::new(output), record))

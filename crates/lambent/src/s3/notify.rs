@@ -38,6 +38,8 @@ pub(super) struct Change {
     pub key: String,
     /// Size and unquoted ETag; `None` for a removal.
     pub object: Option<(u64, String)>,
+    /// The version made or removed, in a bucket that has had versioning.
+    pub version_id: Option<String>,
     /// The store's sequencer of the change: increasing in commit order.
     pub sequencer: u64,
 }
@@ -265,6 +267,9 @@ impl Notifier {
         if let Some((size, etag)) = &change.object {
             object["size"] = (*size).into();
             object["eTag"] = etag.clone().into();
+        }
+        if let Some(id) = &change.version_id {
+            object["versionId"] = id.clone().into();
         }
         object["sequencer"] = format!("{:016X}", change.sequencer).into();
         serde_json::json!({"Records": [{

@@ -8,6 +8,7 @@ use futures::{SinkExt, StreamExt};
 use lambent_store::objects::{
     ObjectAttributes, ObjectRecord, ObjectStore, PendingObject, StoredChecksum,
 };
+use lambent_store::versions::{Deletion, Opened};
 use s3s::checksum::ChecksumHasher;
 use s3s::dto::*;
 use s3s::{s3_error, S3Error, S3ErrorCode, S3Response, S3Result};
@@ -60,6 +61,7 @@ pub async fn put(
     .await?;
     let mut output = PutObjectOutput {
         e_tag: Some(ETag::Strong(record.etag.clone())),
+        version_id: record.version_id.clone(),
         ..PutObjectOutput::default()
     };
     set_checksum!(
@@ -260,14 +262,20 @@ pub(super) fn no_such_key() -> S3Error {
     s3_error!(NoSuchKey, "The specified key does not exist.")
 }
 
-/// The version a request names, for a bucket whose every object is its `null` version (no
-/// bucket has versioning on yet): `Ok(true)` for `null`, `Ok(false)` for none, and S3's
-/// refusal of any other id, which can name nothing.
-pub(super) fn null_version(version_id: Option<&str>) -> S3Result<bool> {
-    match version_id {
-        None => Ok(false),
-        Some("null") => Ok(true),
-        Some(_) => Err(s3_error!(InvalidArgument, "Invalid version id specified")),
+/// What a read that found no object answers: `NoSuchKey` (also when the newest version is a
+/// delete marker), `NoSuchVersion`, S3's refusal of an id that cannot name anything, or
+/// 405 for a delete marker read by its id.
+pub(super) fn not_found(opened: Opened) -> S3Error {
+    match opened {
+        Opened::NoSuchKey { .. } | Opened::Object(..) => no_such_key(),
+        Opened::NoSuchVersion => {
+            s3_error!(NoSuchVersion, "The specified version does not exist.")
+        }
+        Opened::InvalidVersion => s3_error!(InvalidArgument, "Invalid version id specified"),
+        Opened::DeleteMarker(_) => s3_error!(
+            MethodNotAllowed,
+            "The specified method is not allowed against this resource."
+        ),
     }
 }
 
@@ -275,18 +283,15 @@ pub async fn get(
     store: &Arc<ObjectStore>,
     input: GetObjectInput,
 ) -> S3Result<S3Response<GetObjectOutput>> {
-    let named_null = null_version(input.version_id.as_deref())?;
     let (bucket, key) = (input.bucket.clone(), input.key.clone());
+    let version_id = input.version_id.clone();
     let opened = blocking(store, move |s| {
-        let Some((rec, mut file)) = s.open_object(&bucket, &key)? else {
-            // Which is missing: the key, or its bucket?
-            if s.bucket(&bucket)?.is_none() {
-                return Err(lambent_store::objects::ObjectError::NoSuchBucket(bucket));
-            }
-            return Ok(None);
+        let (rec, mut file) = match s.open_at(&bucket, &key, version_id.as_deref(), true)? {
+            Opened::Object(rec, Some(file)) => (*rec, file),
+            other => return Ok(Err(other)),
         };
         if rec.size > SMALL_OBJECT {
-            return Ok(Some((rec, Err(file))));
+            return Ok(Ok((rec, Err(file))));
         }
         let mut bytes = Vec::with_capacity(rec.size as usize);
         std::io::Read::read_to_end(&mut file, &mut bytes).map_err(|source| {
@@ -296,12 +301,10 @@ pub async fn get(
                 source,
             }
         })?;
-        Ok(Some((rec, Ok(Bytes::from(bytes)))))
+        Ok(Ok((rec, Ok(Bytes::from(bytes)))))
     })
     .await?;
-    let Some((rec, content)) = opened else {
-        return Err(no_such_key());
-    };
+    let (rec, content) = opened.map_err(not_found)?;
     Conditions {
         if_match: input.if_match,
         if_none_match: input.if_none_match,
@@ -340,7 +343,8 @@ pub async fn get(
             .or(attrs.content_disposition),
         content_language: input.response_content_language.or(attrs.content_language),
         cache_control: input.response_cache_control.or(attrs.cache_control),
-        version_id: named_null.then(|| "null".to_string()),
+        // A read naming `null` in an unversioned bucket is answered with it.
+        version_id: rec.version_id.clone().or(input.version_id),
         ..GetObjectOutput::default()
     };
     set_checksum!(output, checksum);
@@ -410,17 +414,16 @@ pub async fn head(
     store: &Arc<ObjectStore>,
     input: HeadObjectInput,
 ) -> S3Result<S3Response<HeadObjectOutput>> {
-    let named_null = null_version(input.version_id.as_deref())?;
     let (bucket, key) = (input.bucket.clone(), input.key.clone());
-    let rec = blocking(store, move |s| {
-        let rec = s.head(&bucket, &key)?;
-        if rec.is_none() && s.bucket(&bucket)?.is_none() {
-            return Err(lambent_store::objects::ObjectError::NoSuchBucket(bucket));
-        }
-        Ok(rec)
+    let version_id = input.version_id.clone();
+    let rec = match blocking(store, move |s| {
+        s.open_at(&bucket, &key, version_id.as_deref(), false)
     })
     .await?
-    .ok_or_else(no_such_key)?;
+    {
+        Opened::Object(rec, _) => *rec,
+        other => return Err(not_found(other)),
+    };
     Conditions {
         if_match: input.if_match,
         if_none_match: input.if_none_match,
@@ -443,7 +446,7 @@ pub async fn head(
         content_disposition: attrs.content_disposition,
         content_language: attrs.content_language,
         cache_control: attrs.cache_control,
-        version_id: named_null.then(|| "null".to_string()),
+        version_id: rec.version_id.clone().or(input.version_id),
         ..HeadObjectOutput::default()
     };
     set_checksum!(output, checksum);
@@ -454,62 +457,71 @@ pub async fn head(
 pub async fn delete(
     store: &Arc<ObjectStore>,
     input: DeleteObjectInput,
-) -> S3Result<(S3Response<DeleteObjectOutput>, u64)> {
-    let named_null = null_version(input.version_id.as_deref())?;
-    let sequencer = blocking(store, move |s| s.delete(&input.bucket, &input.key)).await?;
+) -> S3Result<(S3Response<DeleteObjectOutput>, Deletion)> {
+    let target = [(input.key, input.version_id)];
+    let mut done = blocking(store, move |s| s.delete_many(&input.bucket, &target)).await?;
+    // A target is refused alone only for a version id an unversioned bucket cannot have.
+    let Some(Ok(deletion)) = done.pop() else {
+        return Err(not_found(Opened::InvalidVersion));
+    };
     let output = DeleteObjectOutput {
-        version_id: named_null.then(|| "null".to_string()),
+        version_id: deletion.version_id.clone(),
+        delete_marker: deletion.delete_marker.then_some(true),
         ..DeleteObjectOutput::default()
     };
-    Ok((S3Response::new(output), sequencer))
+    Ok((S3Response::new(output), deletion))
 }
 
-/// DeleteObjects, in one transaction; returns each removed key with its sequencer.
+/// DeleteObjects, in one transaction; returns what each deletion did.
 pub async fn delete_many(
     store: &Arc<ObjectStore>,
     input: DeleteObjectsInput,
-) -> S3Result<(S3Response<DeleteObjectsOutput>, Vec<(String, u64)>)> {
+) -> S3Result<(S3Response<DeleteObjectsOutput>, Vec<Deletion>)> {
     let quiet = input.delete.quiet.unwrap_or(false);
     let bucket = input.bucket;
-    // A version id other than `null` names nothing: reported, the rest deleted.
+    let targets: Vec<(String, Option<String>)> = input
+        .delete
+        .objects
+        .into_iter()
+        .map(|o| (o.key, o.version_id))
+        .collect();
+    let (targets, outcomes) = blocking(store, move |s| {
+        let outcomes = s.delete_many(&bucket, &targets)?;
+        Ok((targets, outcomes))
+    })
+    .await?;
+    let mut deleted = Vec::new();
     let mut errors = Vec::new();
-    let mut named = Vec::new();
-    for o in input.delete.objects {
-        match null_version(o.version_id.as_deref()) {
-            Ok(null) => named.push((o.key, null)),
+    let mut done = Vec::new();
+    for ((key, version_id), outcome) in targets.into_iter().zip(outcomes) {
+        match outcome {
+            Ok(d) => {
+                if !quiet {
+                    deleted.push(DeletedObject {
+                        key: Some(key),
+                        version_id: version_id.clone(),
+                        delete_marker: d.delete_marker.then_some(true),
+                        delete_marker_version_id: d
+                            .marker_created
+                            .then(|| d.version_id.clone())
+                            .flatten(),
+                    });
+                }
+                done.push(d);
+            }
+            // The store refuses a target alone only for a version that cannot exist.
             Err(_) => errors.push(Error {
-                key: Some(o.key),
-                version_id: o.version_id,
+                key: Some(key),
+                version_id,
                 code: Some("NoSuchVersion".into()),
                 message: Some("The specified version does not exist.".into()),
             }),
         }
     }
-    let keys: Vec<String> = named.iter().map(|(k, _)| k.clone()).collect();
-    let (keys, sequencers) = blocking(store, move |s| {
-        let sequencers = s.delete_many(&bucket, &keys)?;
-        Ok((keys, sequencers))
-    })
-    .await?;
-    let deleted = if quiet {
-        Vec::new()
-    } else {
-        named
-            .iter()
-            .map(|(key, null)| DeletedObject {
-                key: Some(key.clone()),
-                version_id: null.then(|| "null".to_string()),
-                ..DeletedObject::default()
-            })
-            .collect()
-    };
     let output = DeleteObjectsOutput {
         deleted: Some(deleted),
         errors: (!errors.is_empty()).then_some(errors),
         ..DeleteObjectsOutput::default()
     };
-    Ok((
-        S3Response::new(output),
-        keys.into_iter().zip(sequencers).collect(),
-    ))
+    Ok((S3Response::new(output), done))
 }
